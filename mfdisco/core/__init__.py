@@ -1,0 +1,63 @@
+"""Types every folder of mfdisco shares: Crystal, Fidelity, units, structure I/O.
+
+This package imports nothing else of the project.
+"""
+
+from mfdisco.core.crystal import MIN_VOLUME_A3, Crystal, atomic_number, element_symbol
+from mfdisco.core.errors import InvalidCrystalError, MfdiscoError, StructureFormatError
+from mfdisco.core.fidelity import Fidelity
+from mfdisco.core.hashing import HASH_VERSION, canonical_hash, primitive_standard_cell
+from mfdisco.core.structure_io import (
+    STRUCTURE_FORMATS,
+    crystal_to_string,
+    crystals_from_cif,
+    detect_format,
+    read_crystals,
+    write_crystal,
+)
+from mfdisco.core.units import (
+    ANGSTROM_TO_BOHR,
+    BOHR_TO_ANGSTROM,
+    EV_TO_HARTREE,
+    EV_TO_MEV,
+    HARTREE_TO_EV,
+    KCAL_PER_MOL_TO_EV,
+)
+from mfdisco.core.validity import (
+    MIN_DISTANCE_A,
+    check_structure,
+    closest_pair,
+    is_structurally_valid,
+    structural_problems,
+)
+
+__all__ = [
+    "ANGSTROM_TO_BOHR",
+    "BOHR_TO_ANGSTROM",
+    "Crystal",
+    "EV_TO_HARTREE",
+    "EV_TO_MEV",
+    "Fidelity",
+    "HARTREE_TO_EV",
+    "HASH_VERSION",
+    "InvalidCrystalError",
+    "KCAL_PER_MOL_TO_EV",
+    "MIN_DISTANCE_A",
+    "MIN_VOLUME_A3",
+    "MfdiscoError",
+    "STRUCTURE_FORMATS",
+    "StructureFormatError",
+    "atomic_number",
+    "canonical_hash",
+    "check_structure",
+    "closest_pair",
+    "crystal_to_string",
+    "crystals_from_cif",
+    "detect_format",
+    "element_symbol",
+    "is_structurally_valid",
+    "primitive_standard_cell",
+    "read_crystals",
+    "structural_problems",
+    "write_crystal",
+]
