@@ -37,10 +37,14 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
+import warnings
 from functools import lru_cache
 
 import numpy as np
-import spglib
+
+os.environ.setdefault("SPGLIB_WARNING", "OFF")  # spglib's C code prints retries to stderr otherwise
+import spglib  # noqa: E402
 from pymatgen.core import Lattice
 
 from mfdisco.core.crystal import Crystal
@@ -62,7 +66,9 @@ def primitive_standard_cell(crystal: Crystal, symprec: float = DEFAULT_SYMPREC) 
     for pathological cells, e.g. overlapping atoms).
     """
     cell = (np.array(crystal.lattice), np.array(crystal.frac_coords), np.array(crystal.atomic_numbers))
-    result = spglib.standardize_cell(cell, to_primitive=True, no_idealize=True, symprec=symprec)
+    with warnings.catch_warnings():  # spglib 2.5+ warns about its legacy None-on-error mode
+        warnings.simplefilter("ignore", DeprecationWarning)
+        result = spglib.standardize_cell(cell, to_primitive=True, no_idealize=True, symprec=symprec)
     if result is None:
         return crystal
     lattice, positions, numbers = result
@@ -125,15 +131,15 @@ def _automorphisms(lattice: np.ndarray) -> np.ndarray:
     """
     metric = lattice @ lattice.T
     candidates = _unimodular_candidates()
-    mapped = np.einsum("mij,jk,mlk->mil", candidates, metric, candidates)
+    mapped = candidates @ metric @ candidates.transpose(0, 2, 1)  # [n_candidates, 3, 3]
     tolerance = _METRIC_RTOL * float(np.max(np.abs(metric)))
     keep = np.all(np.abs(mapped - metric) <= tolerance, axis=(1, 2))
-    return candidates[keep].astype(float)
+    return candidates[keep]
 
 
 @lru_cache(maxsize=1)
 def _unimodular_candidates() -> np.ndarray:
-    """All 3×3 matrices with entries in {-1, 0, 1} and determinant ±1. ``[n, 3, 3]``"""
-    entries = np.array(list(itertools.product((-1, 0, 1), repeat=9)), dtype=np.int64).reshape(-1, 3, 3)
-    determinants = np.rint(np.linalg.det(entries)).astype(np.int64)
+    """All 3×3 matrices with entries in {-1, 0, 1} and determinant ±1, as floats. ``[n, 3, 3]``"""
+    entries = np.array(list(itertools.product((-1, 0, 1), repeat=9)), dtype=float).reshape(-1, 3, 3)
+    determinants = np.rint(np.linalg.det(entries))
     return entries[np.abs(determinants) == 1]

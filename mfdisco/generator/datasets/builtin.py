@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from itertools import product
 
@@ -65,7 +66,9 @@ def shannon_radius(element: str, oxidation_state: int, coordination: str) -> flo
 
     for spin in ("", "High Spin"):
         try:
-            return float(Species(element, oxidation_state).get_shannon_radius(coordination, spin=spin))
+            with warnings.catch_warnings():  # pymatgen warns when a spin-less ion is asked for a spin
+                warnings.simplefilter("ignore", UserWarning)
+                return float(Species(element, oxidation_state).get_shannon_radius(coordination, spin=spin))
         except (KeyError, ValueError):
             continue
     return None

@@ -1,0 +1,60 @@
+"""Structural validity, unit constants and the Fidelity enum."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ase import units as ase_units
+
+from mfdisco.core import (
+    BOHR_TO_ANGSTROM,
+    HARTREE_TO_EV,
+    KCAL_PER_MOL_TO_EV,
+    Crystal,
+    Fidelity,
+    InvalidCrystalError,
+    check_structure,
+    is_structurally_valid,
+    structural_problems,
+)
+
+
+def test_overlapping_atoms_are_found_across_the_periodic_boundary() -> None:
+    crystal = Crystal.from_species(np.eye(3) * 5.0, ["Mg", "O"], [[0.01, 0.5, 0.5], [0.95, 0.5, 0.5]])
+    (problem,) = structural_problems(crystal)
+    assert "overlapping atoms" in problem and "0.300 Å" in problem
+    with pytest.raises(InvalidCrystalError, match="overlapping"):
+        check_structure(crystal)
+
+
+def test_an_atom_too_close_to_its_own_image_is_found() -> None:
+    tiny = Crystal.from_species(np.diag([0.45, 5.0, 5.0]), ["H"], [[0, 0, 0]])
+    assert not is_structurally_valid(tiny)
+
+
+def test_sensible_structure_is_valid(rocksalt_mgo: Crystal) -> None:
+    assert structural_problems(rocksalt_mgo) == []
+    assert not is_structurally_valid(rocksalt_mgo, min_distance=2.2)  # Mg-O is 2.105 Å
+
+
+def test_units_are_pyscfs_own_and_agree_with_ase() -> None:
+    from pyscf.data import nist
+
+    # Labels come from PySCF: convert with exactly its constants.
+    assert HARTREE_TO_EV == nist.HARTREE2EV
+    assert BOHR_TO_ANGSTROM == nist.BOHR
+    # ASE defaults to CODATA 2014: the same to 1e-8.
+    assert HARTREE_TO_EV == pytest.approx(ase_units.Hartree, rel=1e-8)
+    assert BOHR_TO_ANGSTROM == pytest.approx(ase_units.Bohr, rel=1e-8)
+    assert KCAL_PER_MOL_TO_EV == pytest.approx(ase_units.kcal / ase_units.mol, rel=1e-8)
+    assert KCAL_PER_MOL_TO_EV * 1000 == pytest.approx(43.364, abs=1e-3)  # the rMD17 README's figure
+
+
+def test_fidelity_order_and_parsing() -> None:
+    assert [f.value for f in sorted(Fidelity, key=lambda f: f.rank)] == ["pbe", "scan", "hse06", "ccsd_t"]
+    assert Fidelity.parse("CCSD(T)") is Fidelity.CCSD_T
+    assert Fidelity.parse("HSE") is Fidelity.HSE06
+    assert Fidelity.parse("r2scan") is Fidelity.SCAN
+    assert str(Fidelity.PBE) == "pbe"
+    with pytest.raises(ValueError, match="unknown fidelity 'mp2'"):
+        Fidelity.parse("mp2")
