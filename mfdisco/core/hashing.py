@@ -80,8 +80,8 @@ def canonical_hash(crystal: Crystal, symprec: float = DEFAULT_SYMPREC) -> str:
 
     Args:
         crystal: the structure.
-        symprec: spglib's symmetry tolerance in Å; sites closer than this to a
-            symmetric arrangement are symmetrized before hashing.
+        symprec: spglib's symmetry tolerance in Å, used to find the primitive cell
+            (a supercell whose copies differ by less than this reduces to one cell).
     """
     primitive = primitive_standard_cell(crystal, symprec)
     niggli = Lattice(primitive.lattice).get_niggli_reduced_lattice()
@@ -127,19 +127,25 @@ def _automorphisms(lattice: np.ndarray) -> np.ndarray:
     """Integer matrices M (entries -1, 0, 1; |det| = 1) with M G Mᵀ = G for G = L Lᵀ.
 
     For a Niggli-reduced basis the lattice's symmetry operations have entries in
-    {-1, 0, 1}. The identity is always among them. ``[n_ops, 3, 3]``
+    {-1, 0, 1}. Row i of M must be a lattice vector as long as basis vector i, so the
+    26 short vectors are filtered by length first and only their combinations are
+    tested. The identity is always among the result. ``[n_ops, 3, 3]``
     """
     metric = lattice @ lattice.T
-    candidates = _unimodular_candidates()
-    mapped = candidates @ metric @ candidates.transpose(0, 2, 1)  # [n_candidates, 3, 3]
     tolerance = _METRIC_RTOL * float(np.max(np.abs(metric)))
+    vectors = _short_vectors()  # [26, 3]
+    lengths = np.einsum("vi,ij,vj->v", vectors, metric, vectors)  # squared lengths, Å²
+    rows = [vectors[np.abs(lengths - metric[i, i]) <= tolerance] for i in range(3)]
+    picks = np.meshgrid(*(np.arange(len(r)) for r in rows), indexing="ij")
+    candidates = np.stack([rows[i][picks[i].ravel()] for i in range(3)], axis=1)  # [n, 3, 3]
+    candidates = candidates[np.abs(np.abs(np.linalg.det(candidates)) - 1.0) < 1e-6]
+    mapped = candidates @ metric @ candidates.transpose(0, 2, 1)
     keep = np.all(np.abs(mapped - metric) <= tolerance, axis=(1, 2))
     return candidates[keep]
 
 
 @lru_cache(maxsize=1)
-def _unimodular_candidates() -> np.ndarray:
-    """All 3×3 matrices with entries in {-1, 0, 1} and determinant ±1, as floats. ``[n, 3, 3]``"""
-    entries = np.array(list(itertools.product((-1, 0, 1), repeat=9)), dtype=float).reshape(-1, 3, 3)
-    determinants = np.rint(np.linalg.det(entries))
-    return entries[np.abs(determinants) == 1]
+def _short_vectors() -> np.ndarray:
+    """The 26 non-zero integer vectors with entries in {-1, 0, 1}, as floats. ``[26, 3]``"""
+    vectors = np.array(list(itertools.product((-1, 0, 1), repeat=3)), dtype=float)
+    return vectors[np.any(vectors != 0, axis=1)]

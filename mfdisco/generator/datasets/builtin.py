@@ -91,8 +91,11 @@ def builtin_prototypes(elements: Sequence[str] = DEFAULT_ELEMENTS) -> list[Cryst
     records = [r for metal in metals for r in _elemental(metal)]
     if _ANION in symbols:
         records.append(_record("molecular", prototypes.dimer_crystal(_ANION, _O2_BOND, _O2_CELL), {}))
-        for builder in (_rocksalts, _perovskites, _spinels, _fluorites, _rutiles):
-            records.extend(builder(metals))
+        records.extend(_binary_oxides(metals, "rocksalt", prototypes.rocksalt, 2, "VI", "VI"))
+        records.extend(_perovskites(metals))
+        records.extend(_spinels(metals))
+        records.extend(_binary_oxides(metals, "fluorite", prototypes.fluorite, 4, "VIII", "IV"))
+        records.extend(_binary_oxides(metals, "rutile", prototypes.rutile, 4, "VI", "III"))
     logger.info("built-in prototype set: %d structures over %s", len(records), "-".join(symbols))
     return records
 
@@ -139,16 +142,6 @@ def _elemental(metal: str) -> Iterator[CrystalRecord]:
         yield _record(name, build(), extra)
 
 
-def _rocksalts(metals: list[str]) -> Iterator[CrystalRecord]:
-    r_o = shannon_radius(_ANION, -2, "VI")
-    for metal in metals:
-        r = shannon_radius(metal, 2, "VI") if 2 in _oxidation_states(metal) else None
-        if r is None:
-            logger.debug("no rocksalt %sO: no M2+ six-fold radius", metal)
-            continue
-        yield _record("rocksalt", prototypes.rocksalt(metal, _ANION, r + r_o), {"oxidation_states": f"{metal}2+"})
-
-
 def _perovskites(metals: list[str]) -> Iterator[CrystalRecord]:
     r_o = shannon_radius(_ANION, -2, "VI")
     for a_site, b_site in product(metals, metals):
@@ -191,17 +184,19 @@ def _spinels(metals: list[str]) -> Iterator[CrystalRecord]:
         yield _record("spinel", crystal, extra)
 
 
-def _fluorites(metals: list[str]) -> Iterator[CrystalRecord]:
-    r_o = shannon_radius(_ANION, -2, "IV")
+def _binary_oxides(
+    metals: list[str],
+    prototype: str,
+    build: Callable[[str, str, float], Crystal],
+    oxidation: int,
+    cation_coordination: str,
+    oxygen_coordination: str,
+) -> Iterator[CrystalRecord]:
+    """One binary oxide per metal with the oxidation state and a radius at the coordination."""
+    r_o = shannon_radius(_ANION, -2, oxygen_coordination)
     for metal in metals:
-        r = shannon_radius(metal, 4, "VIII") if 4 in _oxidation_states(metal) else None
-        if r is not None:
-            yield _record("fluorite", prototypes.fluorite(metal, _ANION, r + r_o), {"oxidation_states": f"{metal}4+"})
-
-
-def _rutiles(metals: list[str]) -> Iterator[CrystalRecord]:
-    r_o = shannon_radius(_ANION, -2, "III")
-    for metal in metals:
-        r = shannon_radius(metal, 4, "VI") if 4 in _oxidation_states(metal) else None
-        if r is not None:
-            yield _record("rutile", prototypes.rutile(metal, _ANION, r + r_o), {"oxidation_states": f"{metal}4+"})
+        r = shannon_radius(metal, oxidation, cation_coordination) if oxidation in _oxidation_states(metal) else None
+        if r is None:
+            logger.debug("no %s oxide of %s%d+: no %s-fold radius", prototype, metal, oxidation, cation_coordination)
+            continue
+        yield _record(prototype, build(metal, _ANION, r + r_o), {"oxidation_states": f"{metal}{oxidation}+"})
