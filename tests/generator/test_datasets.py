@@ -32,9 +32,13 @@ def _split(items) -> tuple[list[CrystalRecord], list[Rejection]]:  # noqa: ANN00
 
 @pytest.fixture
 def cdvae_csv(tmp_path: Path, rocksalt_mgo: Crystal, low_symmetry: Crystal) -> Path:
-    """A CDVAE-layout CSV with two good rows and four bad ones."""
+    """A CDVAE-layout CSV with two good rows and six bad ones."""
     overlapping = Crystal.from_species(np.eye(3) * 4, ["Mg", "O"], [[0, 0, 0], [0.05, 0, 0]])
     unknown = crystal_to_string(rocksalt_mgo, "cif").replace(" Mg ", " Qq ").replace("Mg0", "Qq0")
+    cubic = crystal_to_string(Crystal.from_species(np.eye(3) * 4, ["Mg", "O"], [[0, 0, 0], [0.5, 0.5, 0.5]]), "cif")
+    singular = cubic.replace("_cell_length_a   4.00000000", "_cell_length_a   0.0")
+    not_a_number = cubic.replace("_cell_angle_alpha   90.00000000", "_cell_angle_alpha   nan")
+    assert singular != cubic and not_a_number != cubic
     rows = [
         ("mp-1", crystal_to_string(rocksalt_mgo, "cif"), "-3.1"),
         ("mp-2", "", "1.0"),
@@ -42,6 +46,8 @@ def cdvae_csv(tmp_path: Path, rocksalt_mgo: Crystal, low_symmetry: Crystal) -> P
         ("mp-4", crystal_to_string(overlapping, "cif"), "0.5"),
         ("mp-5", unknown, "0.1"),
         ("mp-6", crystal_to_string(low_symmetry, "cif"), "nan"),
+        ("mp-7", singular, "0.2"),
+        ("mp-8", not_a_number, "0.3"),
     ]
     path = tmp_path / "toy" / "val.csv"
     path.parent.mkdir()
@@ -55,7 +61,7 @@ def cdvae_csv(tmp_path: Path, rocksalt_mgo: Crystal, low_symmetry: Crystal) -> P
 
 def test_cdvae_csv_reads_good_rows_and_rejects_bad_ones_by_row(cdvae_csv: Path) -> None:
     stream = read_cdvae_csv(cdvae_csv)
-    assert stream.name == "toy" and stream.total == 6
+    assert stream.name == "toy" and stream.total == 8
     records, rejections = _split(screen_structures(stream.items, 0.5))
     assert [r.source_id for r in records] == ["mp-1", "mp-6"]
     assert records[0].properties == {"heat_ref": -3.1}
@@ -65,6 +71,8 @@ def test_cdvae_csv_reads_good_rows_and_rejects_bad_ones_by_row(cdvae_csv: Path) 
     assert "malformed CIF" in reasons["val.csv row 3 (material_id mp-3)"]
     assert "overlapping atoms" in reasons["toy mp-4"]
     assert "unknown element" in reasons["val.csv row 5 (material_id mp-5)"]
+    assert "Singular matrix" in reasons["val.csv row 7 (material_id mp-7)"]
+    assert "non-finite" in reasons["val.csv row 8 (material_id mp-8)"]
 
 
 def test_csv_without_cif_column_is_refused(tmp_path: Path) -> None:
