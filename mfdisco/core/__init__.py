@@ -6,6 +6,7 @@ This package imports nothing else of the project.
 from mfdisco.core.crystal import MIN_VOLUME_A3, Crystal, atomic_number, element_symbol
 from mfdisco.core.errors import InvalidCrystalError, MfdiscoError, StructureFormatError
 from mfdisco.core.fidelity import Fidelity
+from mfdisco.core.label import LABEL_STATUSES, Label, LabelStatus
 from mfdisco.core.hashing import HASH_VERSION, canonical_hash, primitive_standard_cell
 from mfdisco.core.structure_io import (
     STRUCTURE_FORMATS,
@@ -42,6 +43,9 @@ __all__ = [
     "HASH_VERSION",
     "InvalidCrystalError",
     "KCAL_PER_MOL_TO_EV",
+    "LABEL_STATUSES",
+    "Label",
+    "LabelStatus",
     "MIN_DISTANCE_A",
     "MIN_VOLUME_A3",
     "MfdiscoError",

@@ -1,5 +1,6 @@
 """The SQL store: the only folder that knows SQL. Others call the functions exported here."""
 
+from mfdisco.db.calculations import calculation_to_label, find_calculation, record_label
 from mfdisco.db.engine import (
     DEFAULT_DB_URL,
     DatabaseURLError,
@@ -59,16 +60,19 @@ __all__ = [
     "ReadOnlyViolation",
     "Structure",
     "add_structures",
+    "calculation_to_label",
     "check_read_only",
     "count_structures",
     "current_revision",
     "downgrade",
+    "find_calculation",
     "get_structure",
     "head_revision",
     "make_engine",
     "normalise_url",
     "query_view",
     "read_session",
+    "record_label",
     "run_read_only",
     "sqlite_path",
     "structure_counts",

@@ -174,6 +174,8 @@ class Calculation(_Timestamped, Base):
     #: Total magnetic moment (μB per cell) of an unrestricted calculation.
     magnetic_moment: Mapped[float | None] = mapped_column(Float)
     descriptors: Mapped[dict[str, Any] | None] = mapped_column()
+    #: Method-specific values: component energies (eV), SCF strategy, cost estimate, basis per element.
+    details: Mapped[dict[str, Any] | None] = mapped_column()
     converged: Mapped[bool | None] = mapped_column(Boolean)
     error: Mapped[str | None] = mapped_column(Text)
     wall_time_s: Mapped[float | None] = mapped_column(Float)

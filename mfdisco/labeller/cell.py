@@ -1,0 +1,70 @@
+"""Building the PySCF periodic cell of a crystal, with its spin state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mfdisco.core import Crystal, Fidelity
+from mfdisco.labeller.settings import LabelSettings, resolve_basis
+
+__all__ = ["SpinState", "spin_state", "build_cell"]
+
+
+@dataclass(frozen=True)
+class SpinState:
+    """Spin treatment of a calculation.
+
+    Attributes:
+        unrestricted: UKS / UHF instead of RKS / RHF.
+        two_s: fixed number of unpaired electrons per cell, N_α - N_β (= moment in μB).
+    """
+
+    unrestricted: bool
+    two_s: int
+
+
+def spin_state(crystal: Crystal, settings: LabelSettings, n_electrons: int) -> SpinState:
+    """The spin state from the initial moments and the electron count.
+
+    The initial moments (``settings.magmoms``, μB per atom, ferromagnetic) are summed
+    and rounded to the nearest spin with the parity of ``n_electrons``. ``auto`` runs
+    unrestricted when that spin is non-zero; an odd electron count always needs an
+    unrestricted reference.
+    """
+    moment = sum(settings.magmoms.get(symbol, 0.0) for symbol in crystal.species)
+    two_s = int(round(moment)) if settings.spin != "restricted" else 0
+    if (n_electrons - two_s) % 2:
+        two_s = two_s + 1 if two_s < moment or two_s == 0 else two_s - 1
+    unrestricted = settings.spin == "unrestricted" or two_s > 0
+    return SpinState(unrestricted=unrestricted, two_s=two_s)
+
+
+def build_cell(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings):  # noqa: ANN201 - pyscf Cell
+    """The PySCF cell (Å, resolved basis and pseudopotentials, ke_cutoff, spin).
+
+    Raises:
+        UnsupportedElementError: an element without a usable basis/pseudopotential pair.
+    """
+    from pyscf.pbc import gto
+
+    pairs = resolve_basis(fidelity, settings, crystal.elements)
+    cell = gto.Cell()
+    cell.unit = "A"
+    cell.a = crystal.lattice.tolist()
+    cell.atom = [(symbol, position.tolist()) for symbol, position in zip(crystal.species, crystal.cart_coords, strict=True)]
+    cell.basis = {element: basis for element, (basis, _) in pairs.items()}
+    cell.pseudo = {element: pseudo for element, (_, pseudo) in pairs.items()}
+    cell.ke_cutoff = settings.ke_cutoff_ha
+    if settings.mesh is not None:
+        cell.mesh = list(settings.mesh)
+    cell.precision = settings.precision
+    if settings.exp_to_discard is not None:
+        cell.exp_to_discard = settings.exp_to_discard
+    cell.max_memory = settings.max_memory_mb
+    cell.verbose = 0
+    cell.build()
+    state = spin_state(crystal, settings, cell.nelectron)
+    if state.two_s:
+        cell.spin = state.two_s
+        cell.build()
+    return cell

@@ -1,0 +1,96 @@
+"""Run a label in a child process with a hard wall-clock timeout and memory cap.
+
+A calculation that hangs, exhausts memory or crashes the interpreter (a segfault in a
+C extension) ends as a ``failed`` label with the reason; the caller carries on. The
+child is started with ``spawn`` (a fresh interpreter: safe inside Ray workers and
+threaded callers) and its address space is capped with ``RLIMIT_AS``.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import resource
+import time
+from multiprocessing.connection import Connection
+
+from mfdisco.core import Crystal, Fidelity, Label
+from mfdisco.labeller.label import label, software_versions
+from mfdisco.labeller.settings import LabelSettings, settings_hash
+
+__all__ = ["label_isolated", "MEMORY_HEADROOM_MB"]
+
+logger = logging.getLogger(__name__)
+
+#: Address space on top of ``max_memory_mb`` for the interpreter, libraries and thread stacks.
+MEMORY_HEADROOM_MB: int = 3000
+_KILL_GRACE_S = 5.0
+
+
+def _child(connection: Connection, crystal: Crystal, fidelity: Fidelity, settings: LabelSettings, cap_bytes: int) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (cap_bytes, cap_bytes))
+    try:
+        result = label(crystal, fidelity, settings)
+    except MemoryError as error:
+        result = _failed(fidelity, settings, f"out of memory under the cap of {cap_bytes // 2**20} MB: {error}", 0.0)
+    connection.send(result)
+    connection.close()
+
+
+def _failed(fidelity: Fidelity, settings: LabelSettings, reason: str, wall_time_s: float) -> Label:
+    return Label(
+        fidelity=fidelity,
+        settings=settings.model_dump(mode="json"),
+        settings_hash=settings_hash(fidelity, settings),
+        status="failed",
+        error=reason,
+        wall_time_s=wall_time_s,
+        versions=software_versions(),
+    )
+
+
+def label_isolated(crystal: Crystal, fidelity: Fidelity | str, settings: LabelSettings | None = None) -> Label:
+    """:func:`~mfdisco.labeller.label.label` in a child process, limited by ``settings.timeout_s``
+    (wall clock) and ``settings.max_memory_mb`` + :data:`MEMORY_HEADROOM_MB` (address space).
+
+    Returns:
+        The child's label; a ``failed`` label naming the timeout, the memory cap or the
+        child's exit code when it did not return one.
+    """
+    fidelity = Fidelity.parse(fidelity)
+    settings = settings or LabelSettings()
+    cap_bytes = (settings.max_memory_mb + MEMORY_HEADROOM_MB) * 2**20
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=(sender, crystal, fidelity, settings, cap_bytes), daemon=True)
+    start = time.perf_counter()
+    child.start()
+    sender.close()
+    result: Label | None = None
+    timed_out = False
+    try:
+        if receiver.poll(settings.timeout_s):
+            try:
+                result = receiver.recv()
+            except EOFError:
+                pass  # the child died before sending; reported below
+        else:
+            timed_out = True
+    finally:
+        receiver.close()
+        if timed_out:
+            child.kill()
+        child.join(timeout=_KILL_GRACE_S)
+        if child.is_alive():
+            child.kill()
+            child.join()
+    elapsed = time.perf_counter() - start
+    if result is not None:
+        return result
+    if timed_out:
+        logger.warning("label of %s at %s timed out after %g s", crystal.reduced_formula, fidelity.value, settings.timeout_s)
+        return _failed(fidelity, settings, f"timed out after {settings.timeout_s:g} s (timeout_s)", elapsed)
+    reason = f"the calculation process died (exit code {child.exitcode})"
+    if child.exitcode is not None and child.exitcode < 0:
+        reason += f": killed by signal {-child.exitcode}"
+    return _failed(fidelity, settings, reason + f"; memory cap {cap_bytes // 2**20} MB", elapsed)

@@ -1,0 +1,142 @@
+"""``label(crystal, fidelity, settings) -> Label``: one periodic PySCF calculation, as a pure function.
+
+The function never raises for a calculation that goes wrong: an element without a
+basis or a cost over the limits gives a ``refused`` label, non-convergence or a
+numerical failure a ``failed`` label, each with the reason. It is safe to run as a
+Ray task and to retry. Energies are converted from Hartree with PySCF's own constant.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import numpy as np
+
+from mfdisco import __version__
+from mfdisco.core import BOHR_TO_ANGSTROM, HARTREE_TO_EV, Crystal, Fidelity, Label
+from mfdisco.labeller.cell import build_cell
+from mfdisco.labeller.cost import estimate_cost, frozen_orbitals, limit_problem
+from mfdisco.labeller.methods import ScfNotConverged, dft_gradient, run_ccsd_t, run_mean_field
+from mfdisco.labeller.settings import (
+    XC_FUNCTIONALS,
+    LabelSettings,
+    UnsupportedElementError,
+    resolve_basis,
+    settings_hash,
+)
+
+__all__ = ["label", "software_versions"]
+
+logger = logging.getLogger(__name__)
+
+_FORCE = HARTREE_TO_EV / BOHR_TO_ANGSTROM  # Ha/Bohr -> eV/Å
+
+
+def software_versions() -> dict[str, str]:
+    """Versions that a label depends on."""
+    import pyscf
+
+    return {"pyscf": pyscf.__version__, "numpy": np.__version__, "mfdisco": __version__}
+
+
+def label(crystal: Crystal, fidelity: Fidelity | str, settings: LabelSettings | None = None) -> Label:
+    """Compute the label of ``crystal`` at ``fidelity``.
+
+    DFT fidelities run KS-DFT (RKS or UKS) with the fidelity's functional; ``ccsd_t``
+    runs HF → CCSD → (T) at Γ. Forces come from PySCF's analytic gradients when
+    ``settings.forces`` and ``settings.multigrid`` are set (GGA at Γ with FFT density
+    fitting); PySCF has none with Gaussian density fitting, none for CCSD(T), and no
+    stress with the multigrid integrator.
+
+    Args:
+        crystal: the structure (Å).
+        fidelity: level of theory.
+        settings: calculation settings; defaults when None.
+
+    Returns:
+        The label, ``done``, ``failed`` or ``refused`` with the reason.
+    """
+    fidelity = Fidelity.parse(fidelity)
+    settings = settings or LabelSettings()
+    start = time.perf_counter()
+    base: dict[str, Any] = {
+        "fidelity": fidelity,
+        "settings": settings.model_dump(mode="json"),
+        "settings_hash": settings_hash(fidelity, settings),
+        "versions": software_versions(),
+    }
+
+    def finish(**values: Any) -> Label:
+        return Label(**base, wall_time_s=time.perf_counter() - start, **values)
+
+    from pyscf import lib
+
+    lib.num_threads(settings.threads)
+    try:
+        estimate = estimate_cost(crystal, fidelity, settings)
+        pairs = resolve_basis(fidelity, settings, crystal.elements)
+    except UnsupportedElementError as error:
+        return finish(status="refused", error=str(error))
+    details: dict[str, Any] = {"cost": estimate.as_dict(), "basis": {e: list(p) for e, p in pairs.items()}}
+    if fidelity is not Fidelity.CCSD_T:
+        details["xc"] = settings.xc or XC_FUNCTIONALS[fidelity]
+    problem = limit_problem(estimate, settings)
+    if problem is None and fidelity is Fidelity.CCSD_T and tuple(settings.kmesh) != (1, 1, 1):
+        problem = "CCSD(T) runs at Γ only in this version; use a supercell instead of a k-mesh"
+    if problem is not None:
+        return finish(status="refused", error=problem, details=details)
+    try:
+        return _compute(crystal, fidelity, settings, details, estimate.unrestricted, finish)
+    except ScfNotConverged as error:
+        return finish(status="failed", error=str(error), converged=False, details=details)
+    except (MemoryError, np.linalg.LinAlgError, ValueError, RuntimeError, ArithmeticError) as error:
+        logger.warning("labelling failed: %s: %s", type(error).__name__, error)
+        return finish(status="failed", error=f"{type(error).__name__}: {error}", details=details)
+
+
+def _compute(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings, details: dict[str, Any], unrestricted: bool, finish) -> Label:  # noqa: ANN001
+    cell = build_cell(crystal, fidelity, settings)
+    result = run_mean_field(cell, fidelity, settings, unrestricted)
+    mf = result.mf
+    details["scf_strategy"] = result.strategy.name
+    details["scf_attempts"] = result.attempts
+    details["smearing_ha"] = max(result.strategy.smearing_ha, settings.smearing_ha)
+    details["two_s"] = int(cell.spin)
+    moment = float(cell.spin) if unrestricted else 0.0
+    forces = None
+    if fidelity is Fidelity.CCSD_T:
+        n_frozen = frozen_orbitals(crystal, cell) if settings.frozen_core else 0
+        energies = run_ccsd_t(mf, n_frozen)
+        details.update({f"{key}_ev": value * HARTREE_TO_EV for key, value in energies.items() if key.startswith("e_")})
+        details["n_frozen"] = n_frozen
+        if not energies["cc_converged"]:
+            return finish(status="failed", error="CCSD did not converge", converged=False, details=details, magnetic_moment=moment)
+        energy_ha = energies["e_total"]
+    else:
+        energy_ha = float(mf.e_tot)
+        if settings.forces and settings.multigrid:
+            forces = _forces(mf, details)
+        elif settings.forces:
+            details["forces"] = "not computed: PySCF's periodic gradients need multigrid=True (FFT, Γ, LDA/GGA)"
+    energy_ev = energy_ha * HARTREE_TO_EV
+    return finish(
+        status="done",
+        energy_ev=energy_ev,
+        energy_per_atom_ev=energy_ev / crystal.num_sites,
+        forces_ev_per_a=forces,
+        converged=True,
+        magnetic_moment=moment,
+        details=details,
+    )
+
+
+def _forces(mf, details: dict[str, Any]) -> list | None:  # noqa: ANN001
+    try:
+        gradient = dft_gradient(mf)
+    except NotImplementedError as error:
+        details["forces"] = f"not available in PySCF for this method: {error}"
+        return None
+    details["stress"] = "not computed: PySCF 2.14 has no periodic stress with the multigrid integrator"
+    return (-gradient * _FORCE).tolist()

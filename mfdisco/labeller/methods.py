@@ -1,0 +1,162 @@
+"""PySCF runs: mean field (KS-DFT or HF) with a retry ladder, coupled cluster, gradients.
+
+Everything here works in PySCF's units (Hartree, Bohr); :mod:`mfdisco.labeller.label`
+converts at the boundary.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mfdisco.core import Fidelity
+from mfdisco.labeller.settings import XC_FUNCTIONALS, LabelSettings
+
+__all__ = ["ScfStrategy", "SCF_LADDER", "MeanFieldResult", "run_mean_field", "run_ccsd_t", "dft_gradient", "ScfNotConverged"]
+
+logger = logging.getLogger(__name__)
+
+
+class ScfNotConverged(RuntimeError):
+    """Every SCF strategy of the ladder failed to converge."""
+
+
+@dataclass(frozen=True)
+class ScfStrategy:
+    """One SCF attempt: damping, level shift (Ha), Fermi smearing (Ha), second-order solver."""
+
+    name: str
+    damp: float = 0.0
+    level_shift_ha: float = 0.0
+    smearing_ha: float = 0.0
+    newton: bool = False
+
+
+#: Tried in order until one converges.
+SCF_LADDER: tuple[ScfStrategy, ...] = (
+    ScfStrategy("diis"),
+    ScfStrategy("damped", damp=0.5),
+    ScfStrategy("level-shift", damp=0.3, level_shift_ha=0.3),
+    ScfStrategy("smeared", smearing_ha=0.01),
+    ScfStrategy("second-order", newton=True),
+)
+
+
+@dataclass
+class MeanFieldResult:
+    """A converged mean-field object and how it was obtained."""
+
+    mf: Any
+    strategy: ScfStrategy
+    attempts: list[str] = field(default_factory=list)
+
+
+def _mean_field(cell, fidelity: Fidelity, settings: LabelSettings, unrestricted: bool):  # noqa: ANN001, ANN202
+    from pyscf.pbc import dft, scf
+
+    kmesh = tuple(settings.kmesh)
+    gamma = kmesh == (1, 1, 1)
+    if fidelity is Fidelity.CCSD_T:
+        if gamma:
+            mf = scf.UHF(cell) if unrestricted else scf.RHF(cell)
+        else:
+            kpts = cell.make_kpts(kmesh)
+            mf = scf.KUHF(cell, kpts) if unrestricted else scf.KRHF(cell, kpts)
+    else:
+        xc = settings.xc or XC_FUNCTIONALS[fidelity]
+        if gamma:
+            mf = dft.UKS(cell, xc=xc) if unrestricted else dft.RKS(cell, xc=xc)
+        else:
+            kpts = cell.make_kpts(kmesh)
+            mf = dft.KUKS(cell, kpts, xc=xc) if unrestricted else dft.KRKS(cell, kpts, xc=xc)
+    if settings.multigrid and fidelity is not Fidelity.CCSD_T:
+        if settings.density_fit != "fft" or not gamma:
+            raise ValueError("multigrid needs FFT density fitting at the Γ point (density_fit='fft', kmesh=(1, 1, 1))")
+        mf = mf.multigrid_numint()
+    if settings.density_fit == "gdf":
+        mf = mf.density_fit()
+    elif settings.density_fit == "rsgdf":
+        mf = mf.rs_density_fit()
+    if settings.exxdiv == "none" and hasattr(mf, "exxdiv"):
+        mf.exxdiv = None
+    mf.conv_tol = settings.conv_tol_ha
+    mf.max_cycle = settings.max_scf_cycles
+    mf.verbose = 0
+    return mf
+
+
+def run_mean_field(cell, fidelity: Fidelity, settings: LabelSettings, unrestricted: bool) -> MeanFieldResult:  # noqa: ANN001
+    """Converge the SCF, climbing :data:`SCF_LADDER` until a strategy converges.
+
+    The density-fitting integrals of the first attempt are reused by the next ones.
+
+    Raises:
+        ScfNotConverged: listing each strategy tried and its last energy.
+    """
+    attempts: list[str] = []
+    with_df = None
+    previous_dm = None
+    for strategy in SCF_LADDER:
+        mf = _mean_field(cell, fidelity, settings, unrestricted)
+        if with_df is not None:
+            mf.with_df = with_df
+        smearing = max(strategy.smearing_ha, settings.smearing_ha)
+        if smearing > 0:
+            from pyscf.pbc.scf.addons import smearing_
+
+            mf = smearing_(mf, sigma=smearing, method="fermi")
+        mf.damp = strategy.damp
+        mf.level_shift = strategy.level_shift_ha
+        if strategy.newton:
+            mf = mf.newton()
+        energy = mf.kernel(dm0=previous_dm)
+        with_df = getattr(mf, "with_df", None)
+        if mf.converged:
+            if attempts:
+                logger.info("SCF converged with strategy %s after %s", strategy.name, ", ".join(attempts))
+            return MeanFieldResult(mf, strategy, attempts + [f"{strategy.name}: converged"])
+        attempts.append(f"{strategy.name}: not converged (E = {float(energy):.8f} Ha)")
+        density = np.asarray(mf.make_rdm1())
+        previous_dm = density if np.all(np.isfinite(density)) else None
+    raise ScfNotConverged("SCF did not converge: " + "; ".join(attempts))
+
+
+def run_ccsd_t(mf, n_frozen: int) -> dict[str, Any]:  # noqa: ANN001
+    """CCSD and (T) on a converged HF reference at Γ.
+
+    Returns:
+        ``e_hf``, ``e_ccsd_corr``, ``e_t``, ``e_total`` (Hartree per cell) and ``cc_converged``.
+    """
+    from pyscf.pbc import cc
+
+    frozen = n_frozen or None
+    mycc = cc.CCSD(mf, frozen=frozen)
+    mycc.verbose = 0
+    mycc.kernel()
+    e_t = float(mycc.ccsd_t()) if mycc.converged else float("nan")
+    e_hf = float(mf.e_tot)
+    return {
+        "e_hf": e_hf,
+        "e_ccsd_corr": float(mycc.e_corr),
+        "e_t": e_t,
+        "e_total": e_hf + float(mycc.e_corr) + e_t,
+        "cc_converged": bool(mycc.converged),
+    }
+
+
+def dft_gradient(mf) -> np.ndarray:  # noqa: ANN001
+    """Nuclear gradient dE/dR (Ha/Bohr). ``[n_atoms, 3]``
+
+    PySCF 2.14 computes periodic RKS/UKS gradients with the multigrid integrator only,
+    and its stress tensor with the plain integrator only, so one run gives forces and
+    no stress.
+
+    Raises:
+        NotImplementedError: when PySCF has no gradient for this method.
+    """
+    gradients = mf.nuc_grad_method()
+    gradients.verbose = 0
+    return np.asarray(gradients.kernel())

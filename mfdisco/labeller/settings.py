@@ -1,0 +1,215 @@
+"""Settings of a label: everything that defines a periodic PySCF calculation.
+
+Two labels compare only when their settings hash is equal. Defaults per fidelity:
+
+    ============  ===================  ===================================  =================
+    fidelity      method               basis / pseudopotential (auto)       functional
+    ============  ===================  ===================================  =================
+    pbe           RKS / UKS            gth-dzvp-molopt-sr / gth-pbe         PBE
+    scan          RKS / UKS            gth-dzvp-molopt-sr / gth-pbe         r2SCAN (libxc)
+    hse06         RKS / UKS            gth-dzvp-molopt-sr / gth-pbe         HSE06 (ω = 0.11)
+    ccsd_t        RHF/UHF → CCSD → (T) gth-cc-dzvp, else gth-dzvp-molopt-sr  -
+                                       / gth-hf-rev
+    ============  ===================  ===================================  =================
+
+Why these bases: PySCF's ``gth-dzvp`` covers H-Ar only (no Ca, Sr, Ba, 3d metals);
+``gth-dzvp-molopt-sr`` (CP2K's DZVP-MOLOPT-SR-GTH) covers every element of the default
+set. Coupled cluster needs pseudopotentials made for Hartree-Fock (``gth-hf-rev``);
+their correlation-consistent basis ``gth-cc-dzvp`` exists in PySCF for H, Li, C, N, O
+only, so other elements take the MOLOPT-SR basis when it was made for the same number
+of valence electrons as the HF pseudopotential (all default elements but Zn, whose HF
+pseudopotential keeps 20 electrons against the basis' 12: refused). The resolved pair
+of every element is recorded with the label.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import warnings
+from functools import lru_cache
+from importlib.resources import files
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mfdisco.core import Fidelity, MfdiscoError
+
+__all__ = [
+    "LabelSettings",
+    "UnsupportedElementError",
+    "default_settings",
+    "settings_hash",
+    "resolve_basis",
+    "DEFAULT_MAGMOMS",
+    "XC_FUNCTIONALS",
+]
+
+#: libxc functional names per DFT fidelity. SCAN is r2SCAN (regularised-restored SCAN,
+#: numerically stable on grids); HSE06 is PySCF's "HSE06" (libxc HYB_GGA_XC_HSE06).
+XC_FUNCTIONALS: dict[Fidelity, str] = {
+    Fidelity.PBE: "PBE",
+    Fidelity.SCAN: "MGGA_X_R2SCAN,MGGA_C_R2SCAN",
+    Fidelity.HSE06: "HSE06",
+}
+#: Initial moments (μB per atom) of open-shell ions; high-spin 2+/3+ values.
+DEFAULT_MAGMOMS: dict[str, float] = {"Ti": 1.0, "V": 3.0, "Cr": 3.0, "Mn": 5.0, "Fe": 4.0, "Co": 3.0, "Ni": 2.0, "Cu": 1.0}
+
+_AUTO_PAIRS: dict[str, tuple[tuple[str, str], ...]] = {
+    "dft": (("gth-dzvp-molopt-sr", "gth-pbe"),),
+    "hf": (("gth-cc-dzvp", "gth-hf-rev"), ("gth-dzvp-molopt-sr", "gth-hf-rev")),
+}
+
+
+class UnsupportedElementError(MfdiscoError, ValueError):
+    """An element has no basis / pseudopotential pair for the requested calculation."""
+
+
+class LabelSettings(BaseModel):
+    """Settings of one calculation (validated; immutable).
+
+    Attributes:
+        basis: basis name for every element, a per-element mapping, or ``"auto"``.
+        pseudo: pseudopotential name, a per-element mapping, or ``"auto"``.
+        ke_cutoff_ha: plane-wave kinetic-energy cutoff of the real-space grid (Hartree).
+        mesh: explicit real-space grid (overrides ``ke_cutoff_ha``); for matched grids of a
+            cell and its supercell.
+        exp_to_discard: drop Gaussian primitives more diffuse than this exponent (Bohr⁻²);
+            they cost lattice sums over many images and add little in a solid. None keeps all.
+        precision: PySCF's integral screening threshold (sets lattice-sum cut-offs).
+        kmesh: Monkhorst-Pack k-mesh; (1, 1, 1) is Γ only.
+        density_fit: ``gdf`` (Gaussian density fitting, default), ``rsgdf`` (range-separated) or ``fft``.
+        xc: libxc functional; None takes the fidelity's (see ``XC_FUNCTIONALS``).
+        exxdiv: treatment of the G = 0 divergence of exact exchange (HF, hybrids):
+            ``ewald`` (PySCF's Madelung probe-charge correction, the physical default) or ``none``.
+        multigrid: integrate the XC potential with PySCF's multigrid (Γ, FFT density
+            fitting, LDA/GGA only); PySCF's periodic RKS/UKS gradients need it.
+        spin: ``auto`` (unrestricted when an open-shell ion from ``magmoms`` is present),
+            ``restricted`` or ``unrestricted``.
+        magmoms: initial moment per element (μB); sets the fixed total spin of unrestricted runs.
+        smearing_ha: Fermi-Dirac smearing width (Hartree), 0 for none; the SCF retries
+            add 0.01 Ha on metals that do not converge, and the label records it.
+        frozen_core: freeze semicore orbitals (electrons below the outer shell kept by the
+            pseudopotential, e.g. Mg 2s2p) in coupled cluster.
+        conv_tol_ha: SCF energy convergence (Hartree).
+        max_scf_cycles: iterations per SCF attempt.
+        forces: compute forces (and stress) where PySCF has gradients (GGA DFT at Γ with
+            ``fft`` density fitting and ``multigrid``).
+        max_memory_mb: memory PySCF may use.
+        max_orbitals: refuse calculations with more orbitals (all k-points).
+        threads: BLAS / PySCF threads.
+        timeout_s: wall-clock limit of the child process running the calculation.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    basis: str | dict[str, str] = "auto"
+    pseudo: str | dict[str, str] = "auto"
+    ke_cutoff_ha: float = Field(100.0, gt=0)
+    mesh: tuple[int, int, int] | None = None
+    exp_to_discard: float | None = Field(None, gt=0)
+    precision: float = Field(1e-8, gt=0, lt=1)
+    kmesh: tuple[int, int, int] = (1, 1, 1)
+    density_fit: Literal["gdf", "rsgdf", "fft"] = "gdf"
+    xc: str | None = None
+    exxdiv: Literal["ewald", "none"] = "ewald"
+    multigrid: bool = False
+    spin: Literal["auto", "restricted", "unrestricted"] = "auto"
+    magmoms: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_MAGMOMS))
+    smearing_ha: float = Field(0.0, ge=0)
+    frozen_core: bool = False
+    conv_tol_ha: float = Field(1e-8, gt=0)
+    max_scf_cycles: int = Field(100, gt=0)
+    forces: bool = True
+    max_memory_mb: int = Field(4000, gt=0)
+    max_orbitals: int = Field(400, gt=0)
+    threads: int = Field(1, gt=0)
+    timeout_s: float = Field(3600.0, gt=0)
+
+    def physics(self) -> dict[str, Any]:
+        """The settings that change the result (hashed); resources and limits excluded."""
+        return self.model_dump(exclude={"forces", "max_memory_mb", "max_orbitals", "threads", "timeout_s"})
+
+
+def default_settings(fidelity: Fidelity | str, **changes: Any) -> LabelSettings:
+    """Default settings of a fidelity, with ``changes`` applied (validated)."""
+    Fidelity.parse(fidelity)
+    return LabelSettings(**changes)
+
+
+def settings_hash(fidelity: Fidelity | str, settings: LabelSettings) -> str:
+    """SHA-256 of the fidelity and the physics settings (resources and limits excluded)."""
+    payload = {"fidelity": Fidelity.parse(fidelity).value, **settings.physics()}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def resolve_basis(fidelity: Fidelity, settings: LabelSettings, elements: list[str]) -> dict[str, tuple[str, str]]:
+    """The (basis, pseudopotential) pair of each element.
+
+    Raises:
+        UnsupportedElementError: naming each element without a usable pair and why.
+    """
+    family = "hf" if fidelity is Fidelity.CCSD_T else "dft"
+    resolved: dict[str, tuple[str, str]] = {}
+    problems: list[str] = []
+    for element in sorted(set(elements)):
+        candidates = _candidates(element, settings, family)
+        reasons = []
+        for basis, pseudo in candidates:
+            reason = _pair_problem(element, basis, pseudo)
+            if reason is None:
+                resolved[element] = (basis, pseudo)
+                break
+            reasons.append(reason)
+        else:
+            problems.append(f"{element}: " + "; ".join(reasons))
+    if problems:
+        raise UnsupportedElementError(f"no basis/pseudopotential for {fidelity.value}: " + " | ".join(problems))
+    return resolved
+
+
+def _candidates(element: str, settings: LabelSettings, family: str) -> list[tuple[str, str]]:
+    auto = _AUTO_PAIRS[family]
+    basis = settings.basis if isinstance(settings.basis, str) else settings.basis.get(element, "auto")
+    pseudo = settings.pseudo if isinstance(settings.pseudo, str) else settings.pseudo.get(element, "auto")
+    if basis == "auto" and pseudo == "auto":
+        return list(auto)
+    if basis == "auto":
+        return [(b, pseudo) for b, _ in auto]
+    if pseudo == "auto":
+        return [(basis, p) for _, p in auto[:1]]
+    return [(basis, pseudo)]
+
+
+def _pair_problem(element: str, basis: str, pseudo: str) -> str | None:
+    """Why (basis, pseudo) cannot describe ``element``; None when it can."""
+    from pyscf.pbc.gto import basis as basis_library
+    from pyscf.pbc.gto import pseudo as pseudo_library
+
+    try:
+        with warnings.catch_warnings():  # PySCF suggests basis-set-exchange for a missing entry
+            warnings.simplefilter("ignore", UserWarning)
+            basis_library.load(basis, element)
+    except Exception:  # noqa: BLE001 - PySCF raises assorted errors for a missing entry
+        return f"basis {basis} has no {element}"
+    try:
+        charge = int(sum(pseudo_library.load(pseudo, element)[0]))
+    except Exception:  # noqa: BLE001
+        return f"pseudopotential {pseudo} has no {element}"
+    designed_for = _basis_valence(basis, element)
+    if designed_for is not None and designed_for != charge:
+        return f"basis {basis} is made for {designed_for} valence electrons, {pseudo} keeps {charge}"
+    return None
+
+
+@lru_cache(maxsize=256)
+def _basis_valence(basis: str, element: str) -> int | None:
+    """Valence electrons a PySCF GTH basis file says its entry was made for (its ``-qN`` tag)."""
+    path = files("pyscf.pbc.gto") / "basis" / f"{basis.lower()}.dat"
+    try:
+        text = path.read_text()
+    except (FileNotFoundError, OSError):
+        return None
+    match = re.search(rf"^\s*{element}\s+.*?-q(\d+)\b", text, flags=re.MULTILINE)
+    return int(match.group(1)) if match else None

@@ -1,0 +1,97 @@
+"""Failure paths end as recorded labels, the caller unaffected; stored labels are never recomputed."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from sqlalchemy import Engine
+
+from mfdisco.core import Crystal, Fidelity, Label
+from mfdisco.db import NewStructure, add_structures, find_calculation
+from mfdisco.labeller import LabelSettings, label, label_isolated, label_structure, settings_hash
+from mfdisco.labeller import isolation
+
+
+def test_cost_over_the_limits_is_refused_before_running(lih: Crystal, fast: dict) -> None:
+    start = time.perf_counter()
+    result = label(lih, "ccsd_t", LabelSettings(**fast, max_orbitals=10))
+    assert result.status == "refused" and "max_orbitals" in result.error
+    assert result.energy_ev is None and time.perf_counter() - start < 5
+    assert result.details["cost"]["n_orbitals"] > 10
+
+
+def test_unsupported_element_is_refused_naming_it() -> None:
+    zno = Crystal.from_species(2.28 * np.array([[0, 1, 1], [1, 0, 1], [1, 1, 0]]), ["Zn", "O"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    result = label(zno, "ccsd_t")
+    assert result.status == "refused"
+    assert "Zn" in result.error and "gth-hf-rev keeps 20" in result.error
+
+
+def test_forced_non_convergence_is_recorded_as_failed(lih: Crystal, fast: dict) -> None:
+    result = label(lih, "pbe", LabelSettings(**fast, max_scf_cycles=1, conv_tol_ha=1e-14))
+    assert result.status == "failed" and result.converged is False
+    assert result.error.startswith("SCF did not converge")
+    for strategy in ("diis", "damped", "level-shift", "smeared", "second-order"):
+        assert strategy in result.error
+
+
+def test_k_mesh_coupled_cluster_is_refused(lih: Crystal, fast: dict) -> None:
+    result = label(lih, "ccsd_t", LabelSettings(**fast, kmesh=(2, 1, 1)))
+    assert result.status == "refused" and "Γ only" in result.error
+
+
+def test_timeout_kills_the_child_and_the_caller_carries_on(lih: Crystal, fast: dict) -> None:
+    start = time.perf_counter()
+    result = label_isolated(lih, "ccsd_t", LabelSettings(**fast, timeout_s=0.3))
+    assert result.status == "failed" and "timed out after 0.3 s" in result.error
+    assert time.perf_counter() - start < 10
+    assert label_isolated(lih, "pbe", LabelSettings(**fast)).status == "done"  # still usable afterwards
+
+
+def test_memory_cap_ends_as_a_failed_label(lih: Crystal, fast: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(isolation, "MEMORY_HEADROOM_MB", 0)
+    result = label_isolated(lih, "ccsd_t", LabelSettings(**fast, max_memory_mb=300))
+    assert result.status == "failed"
+    assert "memory cap 300 MB" in result.error or "out of memory" in result.error
+
+
+@pytest.fixture
+def stored_lih(engine: Engine, lih: Crystal) -> int:
+    (structure_id,) = add_structures(engine, [NewStructure(lih, "test", "LiH")]).ids
+    return structure_id
+
+
+def test_a_stored_label_is_returned_without_any_work(engine: Engine, stored_lih: int, fast_settings: LabelSettings) -> None:
+    calls: list[str] = []
+
+    def counting(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings) -> Label:
+        calls.append(fidelity.value)
+        return label(crystal, fidelity, settings)
+
+    first = label_structure(engine, stored_lih, "pbe", fast_settings, runner=counting)
+    second = label_structure(engine, stored_lih, "pbe", fast_settings, runner=counting)
+    assert calls == ["pbe"]
+    assert second.energy_ev == first.energy_ev and second.status == "done"
+    assert second.details["basis"] == first.details["basis"]
+    row = find_calculation(engine, stored_lih, "pbe", settings_hash("pbe", fast_settings))
+    assert row.attempts == 1 and row.energy_per_atom_ev == pytest.approx(first.energy_per_atom_ev)
+
+
+def test_a_failed_label_is_retried_and_replaced(engine: Engine, stored_lih: int, fast: dict) -> None:
+    settings = LabelSettings(**fast)
+
+    def failing(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings) -> Label:
+        return Label(fidelity, settings.model_dump(mode="json"), settings_hash(fidelity, settings), "failed", error="node lost")
+
+    assert label_structure(engine, stored_lih, "pbe", settings, runner=failing).status == "failed"
+    done = label_structure(engine, stored_lih, "pbe", settings, runner=label)
+    assert done.status == "done"
+    row = find_calculation(engine, stored_lih, "pbe", settings_hash("pbe", settings))
+    assert row.status == "done" and row.attempts == 2 and row.error is None
+
+
+def test_unknown_structure_id(engine: Engine) -> None:
+    with pytest.raises(LookupError, match="no structure with id 999"):
+        label_structure(engine, 999, "pbe", runner=label)

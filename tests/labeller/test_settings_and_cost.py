@@ -1,0 +1,78 @@
+"""Settings, basis resolution, spin state and cost estimates (no SCF)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mfdisco.core import Fidelity
+from mfdisco.generator.datasets import builtin_prototypes
+from mfdisco.labeller import (
+    LabelSettings,
+    UnsupportedElementError,
+    estimate_cost,
+    limit_problem,
+    resolve_basis,
+    settings_hash,
+)
+from mfdisco.labeller.cell import build_cell, spin_state
+from mfdisco.labeller.cost import frozen_orbitals
+
+
+@pytest.fixture(scope="module")
+def prototypes() -> dict:
+    return {r.source_id: r.crystal for r in builtin_prototypes(["Mg", "Sr", "Ti", "Mn", "Zn", "O"])}
+
+
+def test_hash_ignores_resources_but_not_physics() -> None:
+    base = settings_hash("pbe", LabelSettings())
+    assert settings_hash("pbe", LabelSettings(threads=2, timeout_s=5, max_memory_mb=100)) == base
+    assert settings_hash("pbe", LabelSettings(ke_cutoff_ha=120)) != base
+    assert settings_hash("scan", LabelSettings()) != base
+
+
+def test_invalid_settings_are_refused_naming_the_field() -> None:
+    with pytest.raises(ValueError, match="ke_cutoff_ha"):
+        LabelSettings(ke_cutoff_ha=-1)
+    with pytest.raises(ValueError, match="density_fit"):
+        LabelSettings(density_fit="magic")
+
+
+def test_basis_resolution_per_fidelity() -> None:
+    hf = resolve_basis(Fidelity.CCSD_T, LabelSettings(), ["Mg", "O", "Ti"])
+    assert hf == {"Mg": ("gth-dzvp-molopt-sr", "gth-hf-rev"), "O": ("gth-cc-dzvp", "gth-hf-rev"), "Ti": ("gth-dzvp-molopt-sr", "gth-hf-rev")}
+    assert resolve_basis(Fidelity.PBE, LabelSettings(), ["Zn"]) == {"Zn": ("gth-dzvp-molopt-sr", "gth-pbe")}
+
+
+def test_elements_without_a_basis_are_refused_with_the_reason() -> None:
+    with pytest.raises(UnsupportedElementError, match="Zn: .*made for 12 valence electrons, gth-hf-rev keeps 20"):
+        resolve_basis(Fidelity.CCSD_T, LabelSettings(), ["Zn", "O"])
+    with pytest.raises(UnsupportedElementError, match="gth-dzvp has no Ca"):
+        resolve_basis(Fidelity.PBE, LabelSettings(basis="gth-dzvp", pseudo="gth-pade"), ["Ca"])
+
+
+def test_spin_state(prototypes: dict) -> None:
+    settings = LabelSettings()
+    mgo = spin_state(prototypes["rocksalt:MgO"], settings, 16)
+    assert not mgo.unrestricted and mgo.two_s == 0
+    mno = spin_state(prototypes["rocksalt:MnO"], settings, 21)
+    assert mno.unrestricted and mno.two_s == 5  # high-spin Mn2+, d5
+    assert spin_state(prototypes["rocksalt:MnO"], LabelSettings(spin="restricted"), 21).two_s == 1  # odd electrons
+
+
+def test_frozen_core_counts_semicore_orbitals(prototypes: dict) -> None:
+    mgo = prototypes["rocksalt:MgO"]
+    cell = build_cell(mgo, Fidelity.CCSD_T, LabelSettings())
+    assert frozen_orbitals(mgo, cell) == 4  # Mg 2s2p kept by the q10 pseudopotential; O none
+    sto = prototypes["perovskite:SrTiO3"]
+    assert frozen_orbitals(sto, build_cell(sto, Fidelity.CCSD_T, LabelSettings())) == 8  # Sr 4s4p + Ti 3s3p
+
+
+def test_cost_estimate_and_limits(prototypes: dict) -> None:
+    sto = prototypes["perovskite:SrTiO3"]
+    small = estimate_cost(sto, Fidelity.PBE, LabelSettings())
+    cc = estimate_cost(sto, Fidelity.CCSD_T, LabelSettings())
+    assert small.n_electrons == 10 + 12 + 3 * 6 and small.n_occupied == 20
+    assert cc.memory_mb > small.memory_mb
+    assert limit_problem(cc, LabelSettings()) is None
+    assert "max_orbitals" in limit_problem(cc, LabelSettings(max_orbitals=50))
+    assert "max_memory_mb" in limit_problem(cc, LabelSettings(max_memory_mb=10))
