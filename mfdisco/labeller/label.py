@@ -9,6 +9,7 @@ Ray task and to retry. Energies are converted from Hartree with PySCF's own cons
 from __future__ import annotations
 
 import logging
+import resource
 import time
 from typing import Any
 
@@ -69,6 +70,7 @@ def label(crystal: Crystal, fidelity: Fidelity | str, settings: LabelSettings | 
     }
 
     def finish(**values: Any) -> Label:
+        values.setdefault("details", {})["peak_rss_mb"] = _peak_rss_mb()
         return Label(**base, wall_time_s=time.perf_counter() - start, **values)
 
     from pyscf import lib
@@ -130,6 +132,11 @@ def _compute(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings, deta
         magnetic_moment=moment,
         details=details,
     )
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process (MB); the calculation's own when run isolated."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def _forces(mf, details: dict[str, Any]) -> list | None:  # noqa: ANN001

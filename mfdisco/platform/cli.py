@@ -221,6 +221,63 @@ def query(
         console.print(f"{len(result.rows)} rows" + (f" (first {max_rows}; more exist)" if result.truncated else ""))
 
 
+# ---------------------------------------------------------------------------- label
+@app.command("label")
+def label_command(
+    ctx: typer.Context,
+    fidelity: Annotated[list[str], typer.Option("--fidelity", "-f", help="pbe, scan, hse06 or ccsd_t; repeatable.")],
+    where: Annotated[str, typer.Option("--where", help="SQL condition on the structures table, e.g. \"elements = 'Mg-O'\".")] = "TRUE",
+    limit: Annotated[int | None, typer.Option("--limit", help="Label at most this many structures.")] = None,
+    set_: Annotated[list[str], typer.Option("--set", help="Label setting key=value (JSON value), repeatable.")] = [],  # noqa: B006
+) -> None:
+    """Label stored structures with PySCF as Ray tasks; stored labels are not recomputed."""
+    from mfdisco.core import Fidelity
+    from mfdisco.db import run_read_only
+    from mfdisco.labeller.distributed import LabelJob, label_many
+    from mfdisco.platform.config import LabellerConfig
+    from mfdisco.platform.ray_connection import connect_ray
+
+    cfg: MfdiscoConfig = ctx.obj
+    fidelities = _guard(lambda: [Fidelity.parse(f) for f in fidelity])
+    overrides = _guard(lambda: dict(_parse_assignment(item) for item in set_))
+    labeller = _guard(lambda: LabellerConfig(**{**cfg.labeller.model_dump(), "settings": {**cfg.labeller.settings, **overrides}}))
+    _guard(lambda: _upgrade(cfg))
+    sql = f"SELECT id FROM structures WHERE {where} ORDER BY id" + (f" LIMIT {int(limit)}" if limit else "")
+    ids = [row[0] for row in _guard(lambda: run_read_only(cfg.db.url, sql, max_rows=10**7)).rows]
+    jobs = [LabelJob(i, f, labeller.settings_for(f)) for i in ids for f in fidelities]
+    if not jobs:
+        console.print("no structure matches --where; nothing to label")
+        return
+    connect_ray(cfg.ray)
+    engine = _engine(cfg)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=errors) as progress:
+        task = progress.add_task(f"labelling ({', '.join(f.value for f in fidelities)})", total=len(jobs))
+        report = label_many(
+            engine, jobs, cpus_per_task=labeller.cpus_per_task, max_retries=labeller.max_retries,
+            on_finished=lambda _job, _label: progress.advance(task),
+        )
+    engine.dispose()
+    table = Table(title="labels")
+    for column in ("structures", "fidelities", "already stored", "done", "failed", "refused"):
+        table.add_column(column, justify="right")
+    outcomes = report.outcomes
+    table.add_row(str(len(ids)), str(len(fidelities)), str(report.skipped), str(outcomes["done"]), str(outcomes["failed"]), str(outcomes["refused"]))
+    console.print(table)
+    for structure_id, name, error in report.errors:
+        console.print(f"  structure {structure_id} {name}: {error}", highlight=False, markup=False)
+
+
+def _parse_assignment(item: str) -> tuple[str, Any]:
+    if "=" not in item:
+        raise MfdiscoError(f"--set {item!r}: expected key=value")
+    key, value = item.split("=", 1)
+    try:
+        return key.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return key.strip(), value
+
+
 # ---------------------------------------------------------------------------- run
 @app.command("run")
 def run(ctx: typer.Context) -> None:

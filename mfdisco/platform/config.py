@@ -19,11 +19,22 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from mfdisco.core import MfdiscoError, atomic_number
+from mfdisco.core import Fidelity, MfdiscoError, atomic_number
 from mfdisco.db import DEFAULT_DB_URL, normalise_url
 from mfdisco.generator.datasets import DEFAULT_ELEMENTS
+from mfdisco.labeller import LabelSettings
+from mfdisco.platform.ray_connection import RayConfig
 
-__all__ = ["ConfigError", "DatabaseConfig", "DataConfig", "LoggingConfig", "MfdiscoConfig", "load_config", "ENV_PREFIX"]
+__all__ = [
+    "ConfigError",
+    "DatabaseConfig",
+    "DataConfig",
+    "LabellerConfig",
+    "LoggingConfig",
+    "MfdiscoConfig",
+    "load_config",
+    "ENV_PREFIX",
+]
 
 ENV_PREFIX = "MFDISCO_"
 _CONFIG_FILE_VARIABLE = "MFDISCO_CONFIG"
@@ -105,11 +116,43 @@ class LoggingConfig(_Section):
         return value.upper() if isinstance(value, str) else value
 
 
+class LabellerConfig(_Section):
+    """PySCF labelling.
+
+    Attributes:
+        settings: label settings for every fidelity (fields of ``LabelSettings``).
+        per_fidelity: settings for one fidelity on top, e.g. ``{"ccsd_t": {"frozen_core": true}}``.
+        cpus_per_task: CPUs (and threads) of each labelling Ray task.
+        max_retries: Ray retries of a task whose worker died.
+    """
+
+    settings: dict[str, Any] = Field(default_factory=dict)
+    per_fidelity: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    cpus_per_task: int = Field(1, gt=0)
+    max_retries: int = Field(2, ge=0)
+
+    @field_validator("per_fidelity")
+    @classmethod
+    def _known_fidelities(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        return {Fidelity.parse(key).value: settings for key, settings in value.items()}
+
+    def model_post_init(self, _context: Any) -> None:
+        for fidelity in Fidelity:
+            self.settings_for(fidelity)  # validates every combination at load
+
+    def settings_for(self, fidelity: Fidelity | str) -> LabelSettings:
+        """The validated settings of one fidelity."""
+        fidelity = Fidelity.parse(fidelity)
+        return LabelSettings(**{**self.settings, **self.per_fidelity.get(fidelity.value, {})})
+
+
 class MfdiscoConfig(_Section):
     """The whole configuration; saved next to every model and in the ``campaigns`` row."""
 
     db: DatabaseConfig = Field(default_factory=DatabaseConfig)
     data: DataConfig = Field(default_factory=DataConfig)
+    labeller: LabellerConfig = Field(default_factory=LabellerConfig)
+    ray: RayConfig = Field(default_factory=RayConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
 
@@ -175,7 +218,9 @@ def _scalar(text: str) -> Any:
         value = yaml.safe_load(text)
     except yaml.YAMLError:
         return text
-    return text if isinstance(value, dict) or value is None else value
+    if value is None or (isinstance(value, dict) and not text.lstrip().startswith("{")):
+        return text  # e.g. "key: value" typed by accident stays a string
+    return value
 
 
 def _nest(keys: list[str], value: Any) -> dict[str, Any]:

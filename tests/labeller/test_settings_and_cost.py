@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from mfdisco.core import Fidelity
+from mfdisco.core import Crystal, Fidelity
 from mfdisco.generator.datasets import builtin_prototypes
 from mfdisco.labeller import (
     LabelSettings,
@@ -76,3 +77,21 @@ def test_cost_estimate_and_limits(prototypes: dict) -> None:
     assert limit_problem(cc, LabelSettings()) is None
     assert "max_orbitals" in limit_problem(cc, LabelSettings(max_orbitals=50))
     assert "max_memory_mb" in limit_problem(cc, LabelSettings(max_memory_mb=10))
+
+
+def test_references_and_formation_energy() -> None:
+    from mfdisco.labeller.references import formation_energy_per_atom, reference_crystal, reference_settings
+
+    assert reference_crystal("Mg").num_sites == 2  # hcp
+    assert reference_crystal("Fe").num_sites == 1  # bcc
+    assert reference_crystal("Mn").num_sites == 1  # bcc in place of alpha-Mn
+    o2 = reference_crystal("O")
+    assert o2.reduced_formula == "O2"
+    triplet = reference_settings("O", LabelSettings())
+    assert spin_state(o2, triplet, 12).two_s == 2 and spin_state(o2, LabelSettings(), 12).two_s == 0
+    assert reference_settings("Mg", LabelSettings()) == LabelSettings()
+    mgo = Crystal.from_species(np.eye(3) * 4.2, ["Mg", "O"] * 2, [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0], [0, 0, 0.5]])
+    # E = 2 (mu_Mg + mu_O) - 4 * 1.5 eV  ->  dEf = -1.5 eV/atom
+    assert formation_energy_per_atom(mgo, 2 * (-10.0 - 20.0) - 6.0, {"Mg": -10.0, "O": -20.0}) == pytest.approx(-1.5)
+    with pytest.raises(KeyError, match="no reference energy for O"):
+        formation_energy_per_atom(mgo, -1.0, {"Mg": -10.0})

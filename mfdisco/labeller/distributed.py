@@ -1,0 +1,115 @@
+"""``label_many``: labels as Ray tasks, each written to the database as soon as it finishes.
+
+The driver is the only database writer (SQLite admits one writer at a time), so a
+crash of the driver loses at most the labels in flight; a task whose worker dies is
+retried by Ray (``max_retries``); a calculation that hangs or explodes ends in its own
+child process (:func:`~mfdisco.labeller.isolation.label_isolated`). Labels already
+stored as done are not submitted at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from mfdisco.core import Crystal, Fidelity, Label
+from mfdisco.db import find_calculation, get_structure, record_label, structure_to_crystal
+from mfdisco.labeller.isolation import label_isolated
+from mfdisco.labeller.settings import LabelSettings, settings_hash
+
+__all__ = ["LabelJob", "LabelManyReport", "label_many"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LabelJob:
+    """One label to compute: a stored structure at a fidelity with settings."""
+
+    structure_id: int
+    fidelity: Fidelity
+    settings: LabelSettings
+
+
+@dataclass
+class LabelManyReport:
+    """What ``label_many`` did.
+
+    Attributes:
+        skipped: jobs whose label was already stored as done (no work).
+        outcomes: status of each computed label (done, failed, refused).
+        errors: (structure id, fidelity, error) of the labels not done.
+    """
+
+    skipped: int = 0
+    outcomes: Counter = field(default_factory=Counter)
+    errors: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def _run_task(crystal: dict, fidelity: str, settings: dict) -> Label:
+    """Body of one Ray task: the label in a child process with timeout and memory cap."""
+    return label_isolated(Crystal.from_dict(crystal), Fidelity.parse(fidelity), LabelSettings(**settings))
+
+
+def label_many(
+    engine: Engine,
+    jobs: Sequence[LabelJob],
+    *,
+    cpus_per_task: int = 1,
+    max_retries: int = 2,
+    campaign_id: int | None = None,
+    cycle_id: int | None = None,
+    on_finished: Callable[[LabelJob, Label | None], None] | None = None,
+) -> LabelManyReport:
+    """Compute the labels of ``jobs`` as Ray tasks (Ray must be initialised).
+
+    Args:
+        engine: the database, written by this (driver) process only.
+        jobs: what to label.
+        cpus_per_task: CPUs each task declares; the calculation uses as many threads.
+        max_retries: Ray retries of a task whose worker died.
+        campaign_id, cycle_id: provenance recorded with new labels.
+        on_finished: called after each job (``None`` label for a skipped one), e.g. a progress bar.
+    """
+    import ray
+
+    report = LabelManyReport()
+    task = ray.remote(num_cpus=cpus_per_task, max_retries=max_retries)(_run_task)
+    pending: dict[ray.ObjectRef, LabelJob] = {}
+    for job in jobs:
+        stored = find_calculation(engine, job.structure_id, job.fidelity, settings_hash(job.fidelity, job.settings))
+        if stored is not None and stored.status == "done":
+            report.skipped += 1
+            if on_finished is not None:
+                on_finished(job, None)
+            continue
+        row = get_structure(engine, job.structure_id)
+        if row is None:
+            raise LookupError(f"no structure with id {job.structure_id}")
+        settings = job.settings.model_copy(update={"threads": cpus_per_task})
+        reference = task.remote(structure_to_crystal(row).to_dict(), job.fidelity.value, settings.model_dump(mode="json"))
+        pending[reference] = job
+    while pending:
+        finished, _ = ray.wait(list(pending), num_returns=1)
+        job = pending.pop(finished[0])
+        try:
+            result: Label = ray.get(finished[0])
+        except ray.exceptions.RayError as error:  # retries exhausted: record the loss
+            result = Label(
+                job.fidelity,
+                job.settings.model_dump(mode="json"),
+                settings_hash(job.fidelity, job.settings),
+                "failed",
+                error=f"Ray task failed after {max_retries} retries: {type(error).__name__}: {error}",
+            )
+        record_label(engine, job.structure_id, result, campaign_id=campaign_id, cycle_id=cycle_id)
+        report.outcomes[result.status] += 1
+        if result.status != "done":
+            report.errors.append((job.structure_id, job.fidelity.value, result.error or ""))
+        if on_finished is not None:
+            on_finished(job, result)
+    return report

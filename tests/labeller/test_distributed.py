@@ -1,0 +1,67 @@
+"""label_many on a local Ray cluster, and the `mfdisco label` command."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from mfdisco.core import Crystal, Fidelity
+from mfdisco.db import NewStructure, add_structures, find_calculation, make_engine
+from mfdisco.labeller import LabelSettings, settings_hash
+from mfdisco.labeller.distributed import LabelJob, label_many
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[None]:
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=100 * 2**20, logging_level="ERROR")
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture
+def zno() -> Crystal:
+    return Crystal.from_species(2.28 * np.array([[0, 1, 1], [1, 0, 1], [1, 1, 0]]), ["Zn", "O"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+
+
+def test_label_many_writes_each_label_and_skips_stored_ones(
+    local_ray: None, engine: Engine, lih: Crystal, zno: Crystal, fast_settings: LabelSettings
+) -> None:
+    lih_id, zno_id = add_structures(engine, [NewStructure(lih, "t"), NewStructure(zno, "t")]).ids
+    jobs = [
+        LabelJob(lih_id, Fidelity.PBE, fast_settings),
+        LabelJob(lih_id, Fidelity.CCSD_T, fast_settings),
+        LabelJob(zno_id, Fidelity.CCSD_T, LabelSettings()),  # Zn has no HF basis: refused
+    ]
+    seen: list[str] = []
+    report = label_many(engine, jobs, on_finished=lambda job, result: seen.append(result.status if result else "skipped"))
+    assert report.outcomes == {"done": 2, "refused": 1} and report.skipped == 0
+    assert sorted(seen) == ["done", "done", "refused"]
+    assert report.errors[0][0] == zno_id and "Zn" in report.errors[0][2]
+    row = find_calculation(engine, lih_id, Fidelity.CCSD_T, settings_hash(Fidelity.CCSD_T, fast_settings))
+    assert row.status == "done" and row.details["e_t_ev"] < 0
+    again = label_many(engine, jobs[:2])
+    assert again.skipped == 2 and not again.outcomes
+
+
+def test_label_command(local_ray: None, tmp_path: Path, lih: Crystal, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mfdisco.platform.cli import app
+
+    monkeypatch.delenv("MFDISCO_CONFIG", raising=False)
+    url = f"sqlite:///{tmp_path / 'label.db'}"
+    runner = CliRunner()
+    assert runner.invoke(app, ["--db-url", url, "db", "upgrade"]).exit_code == 0
+    engine = make_engine(url)
+    add_structures(engine, [NewStructure(lih, "t", "LiH")])
+    settings = ["--set", "ke_cutoff_ha=60", "--set", "basis=gth-cc-dzvp", "--set", "pseudo=gth-hf-rev", "--set", "density_fit=fft"]
+    result = runner.invoke(app, ["--db-url", url, "label", "-f", "pbe", "--where", "formula = 'LiH'", *settings], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "│          1 │          1 │              0 │    1 │      0 │       0 │" in result.stdout
+    refused = runner.invoke(app, ["--db-url", url, "label", "-f", "pbe", "--where", "1=1; DELETE FROM structures"])
+    assert refused.exit_code == 1 and "several statements" in refused.output
+    engine.dispose()
