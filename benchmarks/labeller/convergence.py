@@ -1,11 +1,12 @@
-"""Convergence of labels in the plane-wave cutoff (and other settings), measured.
+"""Convergence of labels in one setting (cutoff, grid level, density fitting...), measured.
 
-For each structure and fidelity, labels at several ``ke_cutoff_ha`` values (each in its
-own child process) and prints energy per atom, its difference to the highest cutoff,
-wall time and peak memory. These figures set the labeller's defaults and error bars.
+For each structure and fidelity, labels at several values of one setting (each in its
+own child process) and prints energy per atom, its difference to the last value (the
+reference, put the most accurate last), wall time and peak memory. These figures set
+the labeller's defaults and error bars.
 
-    .venv/bin/python benchmarks/labeller/convergence.py --structures MgO --fidelities pbe ccsd_t \
-        --cutoffs 60 80 100 140 [--set density_fit=fft] [--threads 2]
+    .venv/bin/python benchmarks/labeller/convergence.py --structures MgO --fidelities pbe \
+        --vary grid_level=1,2,3,5 [--set density_fit=gdf] [--threads 2]
 """
 
 from __future__ import annotations
@@ -24,26 +25,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--structures", nargs="+", default=["MgO"], choices=sorted(STRUCTURES))
     parser.add_argument("--fidelities", nargs="+", default=["pbe"])
-    parser.add_argument("--cutoffs", nargs="+", type=float, default=[60, 80, 100, 140])
+    parser.add_argument("--vary", default="ke_cutoff_ha=60,80,100,140", help="setting=value1,value2,... (JSON values)")
     parser.add_argument("--set", nargs="*", default=[], help="extra settings key=value (JSON values)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=1800)
     args = parser.parse_args()
-    extra = {k: json.loads(v) if v[:1] in "[{0123456789-tfn" else v for k, v in (item.split("=", 1) for item in args.set)}
+    extra = {k: _value(v) for k, v in (item.split("=", 1) for item in args.set)}
+    key, values = args.vary.split("=", 1)
+    variants = [_value(v) for v in values.split(",")]
     crystals = {r.source_id: r.crystal for r in builtin_prototypes()}
     print(f"settings: {extra or 'defaults'}; threads {args.threads}")
     for name in args.structures:
         crystal = crystals[STRUCTURES[name]]
         for fidelity in args.fidelities:
             rows = []
-            for cutoff in args.cutoffs:
-                settings = LabelSettings(**extra, ke_cutoff_ha=cutoff, threads=args.threads, timeout_s=args.timeout)
+            for cutoff in variants:
+                settings = LabelSettings(**{**extra, key: cutoff}, threads=args.threads, timeout_s=args.timeout)
                 result = label_isolated(crystal, fidelity, settings)
                 rows.append((cutoff, result))
                 energy = f"{result.energy_per_atom_ev:.6f}" if result.ok else result.error
                 mesh = result.details.get("cost", {}).get("mesh")
                 print(
-                    f"{name:<7} {fidelity:<7} ke {cutoff:6.0f} Ha  mesh {mesh}  E/atom {energy} eV  "
+                    f"{name:<7} {fidelity:<7} {key}={cutoff}  mesh {mesh}  E/atom {energy} eV  "
                     f"{result.wall_time_s:7.1f} s  peak {result.details.get('peak_rss_mb', float('nan')):7.0f} MB",
                     flush=True,
                 )
@@ -52,7 +55,15 @@ def main() -> None:
                 reference = done[-1][1].energy_per_atom_ev
                 for cutoff, result in done[:-1]:
                     delta = (result.energy_per_atom_ev - reference) * 1000
-                    print(f"{name:<7} {fidelity:<7} ke {cutoff:6.0f} Ha  minus ke {done[-1][0]:.0f} Ha: {delta:+9.3f} meV/atom ({delta / 1000 / HARTREE_TO_EV * crystal.num_sites * 1000:+.3f} mHa/cell)")
+                    per_cell_mha = delta / 1000 / HARTREE_TO_EV * crystal.num_sites * 1000
+                    print(f"{name:<7} {fidelity:<7} {key}={cutoff} minus {key}={done[-1][0]}: {delta:+9.3f} meV/atom ({per_cell_mha:+.3f} mHa/cell)")
+
+
+def _value(text: str) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
 
 
 if __name__ == "__main__":

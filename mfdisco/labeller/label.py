@@ -18,6 +18,7 @@ import numpy as np
 from mfdisco import __version__
 from mfdisco.core import BOHR_TO_ANGSTROM, HARTREE_TO_EV, Crystal, Fidelity, Label
 from mfdisco.labeller.cell import build_cell
+from mfdisco.labeller.descriptors import compute_descriptors
 from mfdisco.labeller.cost import estimate_cost, frozen_orbitals, limit_problem
 from mfdisco.labeller.methods import ScfNotConverged, dft_gradient, run_ccsd_t, run_mean_field
 from mfdisco.labeller.settings import (
@@ -108,6 +109,7 @@ def _compute(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings, deta
     details["two_s"] = int(cell.spin)
     moment = float(cell.spin) if unrestricted else 0.0
     forces = None
+    descriptors = None
     if fidelity is Fidelity.CCSD_T:
         n_frozen = frozen_orbitals(crystal, cell) if settings.frozen_core else 0
         energies = run_ccsd_t(mf, n_frozen)
@@ -122,6 +124,8 @@ def _compute(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings, deta
             forces = _forces(mf, details)
         elif settings.forces:
             details["forces"] = "not computed: PySCF's periodic gradients need multigrid=True (FFT, Γ, LDA/GGA)"
+        if settings.descriptors and fidelity is Fidelity.PBE:
+            descriptors = compute_descriptors(mf)
     energy_ev = energy_ha * HARTREE_TO_EV
     return finish(
         status="done",
@@ -130,6 +134,7 @@ def _compute(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings, deta
         forces_ev_per_a=forces,
         converged=True,
         magnetic_moment=moment,
+        descriptors=descriptors,
         details=details,
     )
 

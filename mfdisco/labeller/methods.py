@@ -80,6 +80,8 @@ def _mean_field(cell, fidelity: Fidelity, settings: LabelSettings, unrestricted:
         mf = mf.density_fit()
     elif settings.density_fit == "rsgdf":
         mf = mf.rs_density_fit()
+    if hasattr(mf, "grids") and hasattr(mf.grids, "level"):
+        mf.grids.level = settings.grid_level  # atom-centred (Becke) XC grid, used with density fitting
     if settings.exxdiv == "none" and hasattr(mf, "exxdiv"):
         mf.exxdiv = None
     mf.conv_tol = settings.conv_tol_ha

@@ -105,3 +105,22 @@ def test_pbe_forces_equal_central_finite_differences(lih: Crystal, fast: dict) -
     finite_difference = -(plus - minus) / (2 * step)
     assert abs(result.forces_ev_per_a[1][0]) > 0.1  # the displaced H feels a real force
     assert result.forces_ev_per_a[1][0] == pytest.approx(finite_difference, abs=1e-3)
+
+
+def test_pbe_label_carries_quantum_descriptors(lih: Crystal, fast_settings: LabelSettings) -> None:
+    from mfdisco.labeller.descriptors import DOS_GRID_EV, DOS_SMEARING_EV
+
+    result = label(lih, "pbe", fast_settings)
+    q = result.descriptors
+    assert q is not None and not q["metallic"] and q["band_gap_ev"] > 1.0  # LiH: ionic insulator
+    assert q["dos_at_fermi"] < 1e-6  # nothing at mid-gap
+    dos = np.array(q["dos_states_per_ev_atom"])
+    assert len(dos) == len(DOS_GRID_EV) and np.all(dos >= 0)
+    # Occupied states in the window: H 1s-Li 2s valence band, 2 electrons per 2 atoms (Li 1s lies below -20 eV).
+    occupied = dos[DOS_GRID_EV < 0].sum() * 0.1
+    assert occupied == pytest.approx(1.0, abs=0.02 + DOS_SMEARING_EV / 10)
+    assert 0.0 <= q["elf_mean"] <= 1.0 and q["elf_fraction_above_0_7"] > 0.3  # H- keeps its pair localised
+    assert sum(q["elf_histogram"]) == pytest.approx(1.0)
+    assert q["dielectric_ipa"] > 1.0 and len(q["dielectric_ipa_diagonal"]) == 3
+    assert np.allclose(q["dielectric_ipa_diagonal"], q["dielectric_ipa"], rtol=1e-6)  # cubic: isotropic
+    assert label(lih, "scan", fast_settings).descriptors is None  # from the PBE run only

@@ -1,0 +1,175 @@
+"""Quantum descriptors of a converged KS-DFT run (the PBE label): q = [q_DOS, q_ELF, q_response].
+
+All energies in eV, per cell unless said otherwise. With k-points, sums over states run
+over every k-point with weight 1/N_k.
+
+Band gap:
+    E_g = min(ε_LUMO) - max(ε_HOMO) over k-points and spins; 0 for metals.
+Fermi level:
+    E_F = (max ε_HOMO + min ε_LUMO) / 2 for an insulator, max ε_HOMO for a metal.
+Density of states, on the fixed grid E - E_F = -20 ... +20 eV in 0.1 eV steps (wide, because
+Γ-only sampling of small cells opens gaps far beyond the converged ones):
+    g(E) = (1 / N_atoms) Σ_{n,k,σ} w_k f_σ exp(-(E - ε_nkσ)² / 2s²) / (s √(2π)),  s = 0.2 eV,
+    in states / eV / atom (f_σ = 2 restricted, 1 per spin unrestricted); reported: the grid
+    values, g(E_F), and the mean, standard deviation, skewness and kurtosis of g over the window.
+Electron localisation function (Becke-Edgecombe, spin-resolved), on the uniform grid of the cell:
+    ELF = 1 / (1 + (D / D_h)²),  D = Σ_σ (τ_σ - |∇ρ_σ|² / (8 ρ_σ)),
+    D_h = (3/10) (6π²)^(2/3) Σ_σ ρ_σ^(5/3),  τ_σ = ½ Σ_i |∇ψ_iσ|²  (atomic units);
+    valence density only (pseudopotentials), points with ρ < 1e-5 a₀⁻³ count as 0. Reported:
+    the volume mean, the volume fraction with ELF > 0.7 and a 10-bin histogram on [0, 1].
+Dielectric constant in the independent-particle approximation (no local fields, no
+non-local pseudopotential commutator), at the Γ point or over the k-mesh:
+    ε_αα = 1 + (4π / Ω) Σ_{v,c,k,σ} w_k f_σ · 2 |⟨c|p_α|v⟩|² / ω_cv³,  p = -i∇,  ω_cv = ε_c - ε_v (a.u.),
+    reported as the three diagonal components and their mean ε∞; undefined (None) for metals.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mfdisco.core import HARTREE_TO_EV
+
+__all__ = ["DOS_GRID_EV", "DOS_SMEARING_EV", "METAL_GAP_EV", "compute_descriptors"]
+
+#: Energies (relative to E_F, eV) on which the DOS is reported.
+DOS_GRID_EV: np.ndarray = np.round(np.arange(-20.0, 20.0 + 1e-9, 0.1), 10)
+DOS_SMEARING_EV: float = 0.2
+#: Below this gap a system counts as a metal (eV).
+METAL_GAP_EV: float = 0.05
+_ELF_THRESHOLD = 0.7
+_RHO_FLOOR = 1e-5
+
+
+def compute_descriptors(mf: Any) -> dict[str, Any]:  # noqa: ANN401 - a PySCF mean-field object
+    """All descriptors of a converged KS-DFT (or HF) object; see the module docstring."""
+    cell = mf.cell
+    energies, occupations, coefficients, weights = _states(mf)
+    gap, fermi = _gap_and_fermi(energies, occupations)
+    dos = _dos(energies, weights, fermi, cell.natm, restricted=_restricted(mf))
+    descriptors: dict[str, Any] = {
+        "band_gap_ev": gap,
+        "fermi_level_ev": fermi,
+        "metallic": gap < METAL_GAP_EV,
+        "dos_grid_ev": [float(x) for x in DOS_GRID_EV],
+        "dos_states_per_ev_atom": [float(x) for x in dos],
+        "dos_at_fermi": float(dos[np.argmin(np.abs(DOS_GRID_EV))]),
+        **_moments(dos),
+        **_elf_statistics(mf),
+    }
+    dielectric = None if gap < METAL_GAP_EV else _ipa_dielectric(cell, energies, occupations, coefficients, weights, _restricted(mf))
+    descriptors["dielectric_ipa_diagonal"] = None if dielectric is None else [float(x) for x in dielectric]
+    descriptors["dielectric_ipa"] = None if dielectric is None else float(np.mean(dielectric))
+    return descriptors
+
+
+def _restricted(mf: Any) -> bool:  # noqa: ANN401
+    return np.asarray(mf.mo_occ[0] if _has_kpoints(mf) else mf.mo_occ).ndim == 1
+
+
+def _has_kpoints(mf: Any) -> bool:  # noqa: ANN401
+    from pyscf.pbc.scf.khf import KSCF
+
+    return isinstance(mf, KSCF)
+
+
+def _states(mf: Any) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], np.ndarray]:  # noqa: ANN401
+    """Per (k, spin) channel: energies (eV), occupations, MO coefficients; and k weights."""
+    energies, occupations, coefficients = [], [], []
+    if _has_kpoints(mf):
+        n_k = len(mf.kpts)
+        per_k = [(mf.mo_energy[k], mf.mo_occ[k], mf.mo_coeff[k]) for k in range(n_k)] if _restricted(mf) else None
+        if per_k is None:
+            per_k = [(mf.mo_energy[s][k], mf.mo_occ[s][k], mf.mo_coeff[s][k]) for s in range(2) for k in range(n_k)]
+        weights = np.full(len(per_k), 1.0 / n_k)
+    else:
+        per_k = [(mf.mo_energy, mf.mo_occ, mf.mo_coeff)] if _restricted(mf) else [(mf.mo_energy[s], mf.mo_occ[s], mf.mo_coeff[s]) for s in range(2)]
+        weights = np.ones(len(per_k))
+    for energy, occupation, coefficient in per_k:
+        energies.append(np.asarray(energy) * HARTREE_TO_EV)
+        occupations.append(np.asarray(occupation))
+        coefficients.append(np.asarray(coefficient))
+    return energies, occupations, coefficients, weights
+
+
+def _gap_and_fermi(energies: list[np.ndarray], occupations: list[np.ndarray]) -> tuple[float, float]:
+    occupied = [e[o > 1e-3] for e, o in zip(energies, occupations, strict=True)]
+    empty = [e[o <= 1e-3] for e, o in zip(energies, occupations, strict=True)]
+    homo = max(float(e.max()) for e in occupied if e.size)
+    lumo = min((float(e.min()) for e in empty if e.size), default=homo)
+    gap = max(0.0, lumo - homo)
+    return gap, (homo + lumo) / 2 if gap >= METAL_GAP_EV else homo
+
+
+def _dos(energies: list[np.ndarray], weights: np.ndarray, fermi: float, n_atoms: int, restricted: bool) -> np.ndarray:
+    spin_factor = 2.0 if restricted else 1.0
+    grid = DOS_GRID_EV + fermi
+    total = np.zeros_like(grid)
+    for energy, weight in zip(energies, weights, strict=True):
+        gaussians = np.exp(-((grid[:, None] - energy[None, :]) ** 2) / (2 * DOS_SMEARING_EV**2))
+        total += weight * spin_factor * gaussians.sum(axis=1) / (DOS_SMEARING_EV * np.sqrt(2 * np.pi))
+    return total / n_atoms
+
+
+def _moments(dos: np.ndarray) -> dict[str, float]:
+    weight = dos.sum()
+    if weight <= 0:
+        return {"dos_mean_ev": 0.0, "dos_std_ev": 0.0, "dos_skewness": 0.0, "dos_kurtosis": 0.0}
+    mean = float((DOS_GRID_EV * dos).sum() / weight)
+    std = float(np.sqrt(((DOS_GRID_EV - mean) ** 2 * dos).sum() / weight))
+    skewness = float(((DOS_GRID_EV - mean) ** 3 * dos).sum() / weight / std**3) if std > 0 else 0.0
+    kurtosis = float(((DOS_GRID_EV - mean) ** 4 * dos).sum() / weight / std**4) if std > 0 else 0.0
+    return {"dos_mean_ev": mean, "dos_std_ev": std, "dos_skewness": skewness, "dos_kurtosis": kurtosis}
+
+
+def _elf_statistics(mf: Any) -> dict[str, Any]:  # noqa: ANN401
+    """ELF on the cell's uniform grid from the Γ-point (or first k-point) density matrices."""
+    from pyscf.pbc.dft import numint
+
+    cell = mf.cell
+    coords = cell.get_uniform_grids()  # [n_grid, 3] Bohr
+    density = np.asarray(mf.make_rdm1())
+    if _has_kpoints(mf):  # use the k-averaged real density matrix in the Γ-point AO picture
+        density = density.mean(axis=-3).real  # KRHF [k, ao, ao], KUHF [spin, k, ao, ao]
+    spins = [density / 2.0, density / 2.0] if density.ndim == 2 else [density[0], density[1]]
+    ao = np.asarray(numint.eval_ao(cell, coords, deriv=1)).real  # [4, n_grid, n_ao]
+    d_total = np.zeros(len(coords))
+    d_uniform = np.zeros(len(coords))
+    rho_total = np.zeros(len(coords))
+    for dm in spins:
+        rho = np.einsum("gi,ij,gj->g", ao[0], dm, ao[0])
+        gradient = 2.0 * np.einsum("xgi,ij,gj->xg", ao[1:4], dm, ao[0])
+        tau = 0.5 * np.einsum("xgi,ij,xgj->g", ao[1:4], dm, ao[1:4])
+        safe = np.maximum(rho, 1e-12)
+        d_total += tau - (gradient**2).sum(axis=0) / (8.0 * safe)
+        d_uniform += 0.3 * (6.0 * np.pi**2) ** (2.0 / 3.0) * np.maximum(rho, 0.0) ** (5.0 / 3.0)
+        rho_total += rho
+    elf = np.where(rho_total > _RHO_FLOOR, 1.0 / (1.0 + (np.maximum(d_total, 0.0) / np.maximum(d_uniform, 1e-30)) ** 2), 0.0)
+    histogram, _ = np.histogram(elf, bins=10, range=(0.0, 1.0))
+    return {
+        "elf_mean": float(elf.mean()),
+        "elf_fraction_above_0_7": float((elf > _ELF_THRESHOLD).mean()),
+        "elf_histogram": [float(x) for x in histogram / len(elf)],
+    }
+
+
+def _ipa_dielectric(
+    cell: Any,  # noqa: ANN401 - pyscf Cell
+    energies: list[np.ndarray],
+    occupations: list[np.ndarray],
+    coefficients: list[np.ndarray],
+    weights: np.ndarray,
+    restricted: bool,
+) -> np.ndarray:
+    """Diagonal of ε∞ in the independent-particle approximation (module docstring)."""
+    nabla = -np.asarray(cell.pbc_intor("int1e_ipovlp", comp=3, hermi=0))  # ⟨μ|∇|ν⟩ = -⟨∇μ|ν⟩, [3, n_ao, n_ao]
+    spin_factor = 2.0 if restricted else 1.0
+    total = np.zeros(3)
+    for energy, occupation, coefficient, weight in zip(energies, occupations, coefficients, weights, strict=True):
+        occupied = occupation > 1e-3
+        c_v, c_c = coefficient[:, occupied], coefficient[:, ~occupied]
+        omega = (energy[~occupied][:, None] - energy[occupied][None, :]) / HARTREE_TO_EV  # [n_c, n_v] Hartree
+        momentum = np.einsum("mc,xmn,nv->xcv", c_c.conj(), nabla, c_v)  # ⟨c|∇|v⟩; |p|² = |∇|²
+        total += weight * spin_factor * (2.0 * np.abs(momentum) ** 2 / omega[None] ** 3).sum(axis=(1, 2))
+    return 1.0 + 4.0 * np.pi / cell.vol * total
