@@ -54,7 +54,8 @@ def build_cell(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings):  
     cell.atom = [(symbol, position.tolist()) for symbol, position in zip(crystal.species, crystal.cart_coords, strict=True)]
     cell.basis = {element: basis for element, (basis, _) in pairs.items()}
     cell.pseudo = {element: pseudo for element, (_, pseudo) in pairs.items()}
-    cell.ke_cutoff = settings.ke_cutoff_ha
+    if settings.ke_cutoff_ha is not None:
+        cell.ke_cutoff = settings.ke_cutoff_ha
     if settings.mesh is not None:
         cell.mesh = list(settings.mesh)
     cell.precision = settings.precision

@@ -74,9 +74,13 @@ def frozen_orbitals(crystal: Crystal, cell) -> int:  # noqa: ANN001 - pyscf Cell
     return frozen_electrons // 2
 
 
-def estimate_cost(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings) -> CostEstimate:
-    """Estimate size and memory (builds the cell; integrals are not computed)."""
-    cell = build_cell(crystal, fidelity, settings)
+def estimate_cost(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings, cell=None) -> CostEstimate:  # noqa: ANN001
+    """Estimate size and memory; no integral is computed.
+
+    Args:
+        cell: the PySCF cell when already built (built from the crystal otherwise).
+    """
+    cell = cell if cell is not None else build_cell(crystal, fidelity, settings)
     n_kpts = int(np.prod(settings.kmesh))
     state = spin_state(crystal, settings, cell.nelectron)
     n_occupied = (cell.nelectron + state.two_s) // 2

@@ -78,10 +78,11 @@ def label(crystal: Crystal, fidelity: Fidelity | str, settings: LabelSettings | 
 
     lib.num_threads(settings.threads)
     try:
-        estimate = estimate_cost(crystal, fidelity, settings)
         pairs = resolve_basis(fidelity, settings, crystal.elements)
+        cell = build_cell(crystal, fidelity, settings)
     except UnsupportedElementError as error:
         return finish(status="refused", error=str(error))
+    estimate = estimate_cost(crystal, fidelity, settings, cell)
     details: dict[str, Any] = {"cost": estimate.as_dict(), "basis": {e: list(p) for e, p in pairs.items()}}
     if fidelity is not Fidelity.CCSD_T:
         details["xc"] = settings.xc or XC_FUNCTIONALS[fidelity]
@@ -91,7 +92,7 @@ def label(crystal: Crystal, fidelity: Fidelity | str, settings: LabelSettings | 
     if problem is not None:
         return finish(status="refused", error=problem, details=details)
     try:
-        return _compute(crystal, fidelity, settings, details, estimate.unrestricted, finish)
+        return _compute(crystal, cell, fidelity, settings, details, estimate.unrestricted, finish)
     except ScfNotConverged as error:
         return finish(status="failed", error=str(error), converged=False, details=details)
     except (MemoryError, np.linalg.LinAlgError, ValueError, RuntimeError, ArithmeticError) as error:
@@ -99,8 +100,7 @@ def label(crystal: Crystal, fidelity: Fidelity | str, settings: LabelSettings | 
         return finish(status="failed", error=f"{type(error).__name__}: {error}", details=details)
 
 
-def _compute(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings, details: dict[str, Any], unrestricted: bool, finish) -> Label:  # noqa: ANN001
-    cell = build_cell(crystal, fidelity, settings)
+def _compute(crystal: Crystal, cell, fidelity: Fidelity, settings: LabelSettings, details: dict[str, Any], unrestricted: bool, finish) -> Label:  # noqa: ANN001
     result = run_mean_field(cell, fidelity, settings, unrestricted)
     mf = result.mf
     details["scf_strategy"] = result.strategy.name

@@ -72,7 +72,8 @@ class LabelSettings(BaseModel):
     Attributes:
         basis: basis name for every element, a per-element mapping, or ``"auto"``.
         pseudo: pseudopotential name, a per-element mapping, or ``"auto"``.
-        ke_cutoff_ha: plane-wave kinetic-energy cutoff of the real-space grid (Hartree).
+        ke_cutoff_ha: plane-wave kinetic-energy cutoff of the real-space grid (Hartree);
+            None lets PySCF choose the grid from ``precision`` (its default, often 135³ for MgO).
         mesh: explicit real-space grid (overrides ``ke_cutoff_ha``); for matched grids of a
             cell and its supercell.
         exp_to_discard: drop Gaussian primitives more diffuse than this exponent (Bohr⁻²);
@@ -111,7 +112,7 @@ class LabelSettings(BaseModel):
 
     basis: str | dict[str, str] = "auto"
     pseudo: str | dict[str, str] = "auto"
-    ke_cutoff_ha: float = Field(100.0, gt=0)
+    ke_cutoff_ha: float | None = Field(100.0, gt=0)
     mesh: tuple[int, int, int] | None = None
     exp_to_discard: float | None = Field(None, gt=0)
     precision: float = Field(1e-8, gt=0, lt=1)

@@ -1,0 +1,31 @@
+"""The reference pool's membership: fixed, >= 200 small valid crystals, a >= 60 subset."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from mfdisco.core import structural_problems
+
+POOL_SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "pool" / "build_pool.py"
+
+
+def _pool_module():  # noqa: ANN202
+    spec = importlib.util.spec_from_file_location("build_pool", POOL_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_pool_is_fixed_large_enough_small_and_valid() -> None:
+    pool = _pool_module()
+    members = pool.pool_members()
+    again = pool.pool_members()
+    assert [m[1].canonical_hash() for m in members] == [m[1].canonical_hash() for m in again]  # seeded
+    assert len(members) >= 200
+    assert len({m[1].canonical_hash() for m in members}) == len(members)
+    assert all(1 <= m[1].num_sites <= 6 for m in members)
+    assert sum(subset for *_, subset in members) >= 60
+    assert all(not structural_problems(crystal, 1.0) for _, crystal, _ in members)
+    names = {name.split(":")[0] for name, *_ in members}
+    assert {"rocksalt", "perovskite", "rutile", "fluorite", "ordered-rocksalt", "ordered-rutile", "perturbed0", "molecular"} <= names
