@@ -7,7 +7,7 @@ memory cap; ``label_structure`` stores labels and never computes one twice.
 
 from mfdisco.labeller.cost import CostEstimate, estimate_cost, frozen_orbitals, limit_problem
 from mfdisco.labeller.isolation import label_isolated
-from mfdisco.labeller.label import label, software_versions
+from mfdisco.labeller.label import failed_label, label, software_versions
 from mfdisco.labeller.service import label_structure
 from mfdisco.labeller.settings import (
     DEFAULT_MAGMOMS,
@@ -27,6 +27,7 @@ __all__ = [
     "UnsupportedElementError",
     "default_settings",
     "estimate_cost",
+    "failed_label",
     "frozen_orbitals",
     "label",
     "label_isolated",

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from mfdisco.core import Crystal, Fidelity, Label
 from mfdisco.db import find_calculation, get_structure, record_label, structure_to_crystal
 from mfdisco.labeller.isolation import label_isolated
+from mfdisco.labeller.label import failed_label
 from mfdisco.labeller.settings import LabelSettings, settings_hash
 
 __all__ = ["LabelJob", "LabelManyReport", "label_many"]
@@ -99,13 +100,7 @@ def label_many(
         try:
             result: Label = ray.get(finished[0])
         except ray.exceptions.RayError as error:  # retries exhausted: record the loss
-            result = Label(
-                job.fidelity,
-                job.settings.model_dump(mode="json"),
-                settings_hash(job.fidelity, job.settings),
-                "failed",
-                error=f"Ray task failed after {max_retries} retries: {type(error).__name__}: {error}",
-            )
+            result = failed_label(job.fidelity, job.settings, f"Ray task failed after {max_retries} retries: {type(error).__name__}: {error}")
         record_label(engine, job.structure_id, result, campaign_id=campaign_id, cycle_id=cycle_id)
         report.outcomes[result.status] += 1
         if result.status != "done":

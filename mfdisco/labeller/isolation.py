@@ -15,8 +15,8 @@ import time
 from multiprocessing.connection import Connection
 
 from mfdisco.core import Crystal, Fidelity, Label
-from mfdisco.labeller.label import label, software_versions
-from mfdisco.labeller.settings import LabelSettings, settings_hash
+from mfdisco.labeller.label import failed_label, label
+from mfdisco.labeller.settings import LabelSettings
 
 __all__ = ["label_isolated", "MEMORY_HEADROOM_MB"]
 
@@ -32,21 +32,9 @@ def _child(connection: Connection, crystal: Crystal, fidelity: Fidelity, setting
     try:
         result = label(crystal, fidelity, settings)
     except MemoryError as error:
-        result = _failed(fidelity, settings, f"out of memory under the cap of {cap_bytes // 2**20} MB: {error}", 0.0)
+        result = failed_label(fidelity, settings, f"out of memory under the cap of {cap_bytes // 2**20} MB: {error}", 0.0)
     connection.send(result)
     connection.close()
-
-
-def _failed(fidelity: Fidelity, settings: LabelSettings, reason: str, wall_time_s: float) -> Label:
-    return Label(
-        fidelity=fidelity,
-        settings=settings.model_dump(mode="json"),
-        settings_hash=settings_hash(fidelity, settings),
-        status="failed",
-        error=reason,
-        wall_time_s=wall_time_s,
-        versions=software_versions(),
-    )
 
 
 def label_isolated(crystal: Crystal, fidelity: Fidelity | str, settings: LabelSettings | None = None) -> Label:
@@ -89,8 +77,8 @@ def label_isolated(crystal: Crystal, fidelity: Fidelity | str, settings: LabelSe
         return result
     if timed_out:
         logger.warning("label of %s at %s timed out after %g s", crystal.reduced_formula, fidelity.value, settings.timeout_s)
-        return _failed(fidelity, settings, f"timed out after {settings.timeout_s:g} s (timeout_s)", elapsed)
+        return failed_label(fidelity, settings, f"timed out after {settings.timeout_s:g} s (timeout_s)", elapsed)
     reason = f"the calculation process died (exit code {child.exitcode})"
     if child.exitcode is not None and child.exitcode < 0:
         reason += f": killed by signal {-child.exitcode}"
-    return _failed(fidelity, settings, reason + f"; memory cap {cap_bytes // 2**20} MB", elapsed)
+    return failed_label(fidelity, settings, reason + f"; memory cap {cap_bytes // 2**20} MB", elapsed)

@@ -29,7 +29,7 @@ from mfdisco.labeller.settings import (
     settings_hash,
 )
 
-__all__ = ["label", "software_versions"]
+__all__ = ["label", "failed_label", "software_versions"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +41,19 @@ def software_versions() -> dict[str, str]:
     import pyscf
 
     return {"pyscf": pyscf.__version__, "numpy": np.__version__, "mfdisco": __version__}
+
+
+def failed_label(fidelity: Fidelity, settings: LabelSettings, reason: str, wall_time_s: float | None = None) -> Label:
+    """A ``failed`` label for a calculation that returned nothing (timeout, lost worker, crash)."""
+    return Label(
+        fidelity=fidelity,
+        settings=settings.model_dump(mode="json"),
+        settings_hash=settings_hash(fidelity, settings),
+        status="failed",
+        error=reason,
+        wall_time_s=wall_time_s,
+        versions=software_versions(),
+    )
 
 
 def label(crystal: Crystal, fidelity: Fidelity | str, settings: LabelSettings | None = None) -> Label:

@@ -26,11 +26,22 @@ from collections.abc import Mapping
 from ase.data import atomic_numbers as ase_atomic_numbers
 from ase.data import reference_states
 
-from mfdisco.core import Crystal
-from mfdisco.generator.datasets import builtin_prototypes
-from mfdisco.labeller.settings import LabelSettings
+from sqlalchemy import Engine
 
-__all__ = ["reference_crystal", "reference_settings", "formation_energy_per_atom", "TRIPLET_ELEMENTS"]
+from mfdisco.core import Crystal, Fidelity
+from mfdisco.db import NewStructure, add_structures, find_calculation, get_structure, structure_to_crystal
+from mfdisco.generator.datasets import builtin_prototypes
+from mfdisco.labeller.settings import LabelSettings, settings_hash
+
+__all__ = [
+    "TRIPLET_ELEMENTS",
+    "reference_crystal",
+    "reference_settings",
+    "formation_energy_per_atom",
+    "store_references",
+    "reference_jobs",
+    "formation_energies",
+]
 
 #: Elements whose reference is a molecular crystal of triplet dimers.
 TRIPLET_ELEMENTS: frozenset[str] = frozenset({"O"})
@@ -76,3 +87,57 @@ def formation_energy_per_atom(
         raise KeyError(f"no reference energy for {', '.join(missing)}")
     reference = sum(n * reference_energy_per_atom_ev[element] for element, n in counts.items())
     return (energy_ev - reference) / crystal.num_sites
+
+
+def store_references(engine: Engine, elements: list[str]) -> dict[str, int]:
+    """Store the reference structure of each element (once) and return their structure ids."""
+    crystals = {element: reference_crystal(element) for element in sorted(set(elements))}
+    result = add_structures(engine, [NewStructure(c, "reference", f"reference:{e}") for e, c in crystals.items()])
+    return dict(zip(crystals, result.ids, strict=True))
+
+
+def reference_jobs(engine: Engine, elements: list[str], fidelity: Fidelity, settings: LabelSettings) -> list[tuple[int, LabelSettings]]:
+    """(structure id, settings) of the reference labels that formation energies at these settings need."""
+    return [(structure_id, reference_settings(element, settings)) for element, structure_id in store_references(engine, elements).items()]
+
+
+def formation_energies(
+    engine: Engine, structure_ids: list[int], fidelity: Fidelity | str, settings: LabelSettings
+) -> tuple[dict[int, float], dict[int, str]]:
+    """ΔE_f (eV/atom) of stored structures from their stored labels and those of the references.
+
+    Returns:
+        The formation energies of the structures that have a done label and all their
+        references, and for the others the reason (no label, missing reference...).
+    """
+    fidelity = Fidelity.parse(fidelity)
+    mu: dict[str, float | None] = {}
+    energies: dict[int, float] = {}
+    missing: dict[int, str] = {}
+    for structure_id in structure_ids:
+        row = get_structure(engine, structure_id)
+        if row is None:
+            missing[structure_id] = "no such structure"
+            continue
+        crystal = structure_to_crystal(row)
+        label = find_calculation(engine, structure_id, fidelity, settings_hash(fidelity, settings))
+        if label is None or label.status != "done":
+            missing[structure_id] = f"no done {fidelity.value} label"
+            continue
+        for element in crystal.elements:
+            if element not in mu:
+                mu[element] = _reference_energy_per_atom(engine, element, fidelity, settings)
+        absent = [e for e in crystal.elements if mu[e] is None]
+        if absent:
+            missing[structure_id] = f"no done {fidelity.value} reference label for {', '.join(absent)}"
+            continue
+        energies[structure_id] = formation_energy_per_atom(crystal, label.energy_ev, {e: mu[e] for e in crystal.elements})
+    return energies, missing
+
+
+def _reference_energy_per_atom(engine: Engine, element: str, fidelity: Fidelity, settings: LabelSettings) -> float | None:
+    row = get_structure(engine, canonical_hash=reference_crystal(element).canonical_hash())
+    if row is None:
+        return None
+    label = find_calculation(engine, row.id, fidelity, settings_hash(fidelity, reference_settings(element, settings)))
+    return label.energy_per_atom_ev if label is not None and label.status == "done" else None

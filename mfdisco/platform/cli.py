@@ -229,6 +229,7 @@ def label_command(
     where: Annotated[str, typer.Option("--where", help="SQL condition on the structures table, e.g. \"elements = 'Mg-O'\".")] = "TRUE",
     limit: Annotated[int | None, typer.Option("--limit", help="Label at most this many structures.")] = None,
     set_: Annotated[list[str], typer.Option("--set", help="Label setting key=value (JSON value), repeatable.")] = [],  # noqa: B006
+    with_references: Annotated[bool, typer.Option("--with-references", help="Also label the elemental references these structures need.")] = False,
 ) -> None:
     """Label stored structures with PySCF as Ray tasks; stored labels are not recomputed."""
     from mfdisco.core import Fidelity
@@ -245,6 +246,8 @@ def label_command(
     sql = f"SELECT id FROM structures WHERE {where} ORDER BY id" + (f" LIMIT {int(limit)}" if limit else "")
     ids = [row[0] for row in _guard(lambda: run_read_only(cfg.db.url, sql, max_rows=10**7)).rows]
     jobs = [LabelJob(i, f, labeller.settings_for(f)) for i in ids for f in fidelities]
+    if with_references and ids:
+        jobs += _reference_jobs(cfg, ids, fidelities, labeller)
     if not jobs:
         console.print("no structure matches --where; nothing to label")
         return
@@ -266,6 +269,19 @@ def label_command(
     console.print(table)
     for structure_id, name, error in report.errors:
         console.print(f"  structure {structure_id} {name}: {error}", highlight=False, markup=False)
+
+
+def _reference_jobs(cfg: MfdiscoConfig, ids: list[int], fidelities: list, labeller) -> list:  # noqa: ANN001
+    """Label jobs of the elemental references of the structures ``ids``."""
+    from mfdisco.db import get_structure
+    from mfdisco.labeller.distributed import LabelJob
+    from mfdisco.labeller.references import reference_jobs
+
+    engine = _engine(cfg)
+    elements = sorted({e for i in ids for e in get_structure(engine, i).elements.split("-")})
+    jobs = [LabelJob(sid, f, s) for f in fidelities for sid, s in reference_jobs(engine, elements, f, labeller.settings_for(f))]
+    engine.dispose()
+    return jobs
 
 
 def _parse_assignment(item: str) -> tuple[str, Any]:
