@@ -32,15 +32,15 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=3000)
     args = parser.parse_args()
     crystals = {r.source_id: r.crystal for r in builtin_prototypes()}
-    tuned = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.tuned)}
-    print(f"tuned = LabelSettings() with {tuned or 'nothing changed'}")
+    candidate = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.tuned)}
+    print(f"tuned = LabelSettings() with {candidate or 'nothing changed'}")
     for name in args.structures:
         crystal = crystals[STRUCTURES[name]]
         for fidelity in args.fidelities:
             results = {}
             for variant, settings in (
                 ("pyscf-default", LabelSettings(**PYSCF_DEFAULTS, threads=args.threads, timeout_s=args.timeout)),
-                ("tuned", LabelSettings(**tuned, threads=args.threads, timeout_s=args.timeout)),
+                ("tuned", LabelSettings(**candidate, threads=args.threads, timeout_s=args.timeout)),
             ):
                 result = label_isolated(crystal, fidelity, settings)
                 results[variant] = result
