@@ -125,11 +125,13 @@ def _compute(crystal: Crystal, cell, fidelity: Fidelity, settings: LabelSettings
     descriptors = None
     if fidelity is Fidelity.CCSD_T:
         n_frozen = frozen_orbitals(crystal, cell) if settings.frozen_core else 0
-        energies = run_ccsd_t(mf, n_frozen)
+        energies = run_ccsd_t(mf, n_frozen, settings.max_cc_cycles)
         details.update({f"{key}_ev": value * HARTREE_TO_EV for key, value in energies.items() if key.startswith("e_")})
         details["n_frozen"] = n_frozen
+        details["cc_attempts"] = energies["cc_attempts"]
         if not energies["cc_converged"]:
-            return finish(status="failed", error="CCSD did not converge", converged=False, details=details, magnetic_moment=moment)
+            reason = "CCSD did not converge: " + "; ".join(energies["cc_attempts"])
+            return finish(status="failed", error=reason, converged=False, details=details, magnetic_moment=moment)
         energy_ha = energies["e_total"]
     else:
         energy_ha = float(mf.e_tot)

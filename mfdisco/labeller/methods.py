@@ -126,18 +126,29 @@ def run_mean_field(cell, fidelity: Fidelity, settings: LabelSettings, unrestrict
     raise ScfNotConverged("SCF did not converge: " + "; ".join(attempts))
 
 
-def run_ccsd_t(mf, n_frozen: int) -> dict[str, Any]:  # noqa: ANN001
-    """CCSD and (T) on a converged HF reference at Γ.
+def run_ccsd_t(mf, n_frozen: int, max_cycles: int = 50) -> dict[str, Any]:  # noqa: ANN001
+    """CCSD and (T) on a converged HF reference at Γ, retried once if CCSD does not converge.
+
+    The retry starts from the last amplitudes with four times the iterations, a larger
+    DIIS space and a level shift of 0.2 Ha in the amplitude update.
 
     Returns:
-        ``e_hf``, ``e_ccsd_corr``, ``e_t``, ``e_total`` (Hartree per cell) and ``cc_converged``.
+        ``e_hf``, ``e_ccsd_corr``, ``e_t``, ``e_total`` (Hartree per cell), ``cc_converged``
+        and ``cc_attempts`` (one line per attempt).
     """
     from pyscf.pbc import cc
 
-    frozen = n_frozen or None
-    mycc = cc.CCSD(mf, frozen=frozen)
+    mycc = cc.CCSD(mf, frozen=n_frozen or None)
     mycc.verbose = 0
+    mycc.max_cycle = max_cycles
     mycc.kernel()
+    attempts = [f"default ({max_cycles} cycles): {'converged' if mycc.converged else 'not converged'}"]
+    if not mycc.converged:
+        mycc.max_cycle = 4 * max_cycles
+        mycc.diis_space = 12
+        mycc.level_shift = 0.2
+        mycc.kernel(t1=mycc.t1, t2=mycc.t2)
+        attempts.append(f"level-shift 0.2 Ha ({4 * max_cycles} cycles): {'converged' if mycc.converged else 'not converged'}")
     e_t = float(mycc.ccsd_t()) if mycc.converged else float("nan")
     e_hf = float(mf.e_tot)
     return {
@@ -146,6 +157,7 @@ def run_ccsd_t(mf, n_frozen: int) -> dict[str, Any]:  # noqa: ANN001
         "e_t": e_t,
         "e_total": e_hf + float(mycc.e_corr) + e_t,
         "cc_converged": bool(mycc.converged),
+        "cc_attempts": attempts,
     }
 
 

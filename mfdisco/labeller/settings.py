@@ -112,6 +112,8 @@ class LabelSettings(BaseModel):
             pseudopotential, e.g. Mg 2s2p) in coupled cluster.
         conv_tol_ha: SCF energy convergence (Hartree).
         max_scf_cycles: iterations per SCF attempt.
+        max_cc_cycles: CCSD iterations of the first attempt; the retry runs four times as
+            many with a level shift of 0.2 Ha on the amplitude update.
         forces: compute forces (and stress) where PySCF has gradients (GGA DFT at Γ with
             ``fft`` density fitting and ``multigrid``).
         descriptors: compute the quantum descriptors of PBE labels (gap, DOS, ELF, ε∞).
@@ -141,6 +143,7 @@ class LabelSettings(BaseModel):
     frozen_core: bool = False
     conv_tol_ha: float = Field(1e-8, gt=0)
     max_scf_cycles: int = Field(100, gt=0)
+    max_cc_cycles: int = Field(50, gt=0)
     forces: bool = True
     descriptors: bool = True
     max_memory_mb: int = Field(4000, gt=0)

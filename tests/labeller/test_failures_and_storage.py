@@ -95,3 +95,17 @@ def test_a_failed_label_is_retried_and_replaced(engine: Engine, stored_lih: int,
 def test_unknown_structure_id(engine: Engine) -> None:
     with pytest.raises(LookupError, match="no structure with id 999"):
         label_structure(engine, 999, "pbe", runner=label)
+
+
+def test_coupled_cluster_is_retried_before_failing(lih: Crystal, fast: dict) -> None:
+    retried = label(lih, "ccsd_t", LabelSettings(**fast, max_cc_cycles=2))
+    assert retried.status == "done", retried.error
+    assert retried.details["cc_attempts"][0].endswith("not converged")
+    assert retried.details["cc_attempts"][1].endswith(": converged")
+    reference = label(lih, "ccsd_t", LabelSettings(**fast))
+    assert retried.energy_ev == pytest.approx(reference.energy_ev, abs=1e-5)  # the same solution
+    never = label(lih, "ccsd_t", LabelSettings(**fast, max_cc_cycles=1))
+    assert never.status == "failed" and never.converged is False and never.energy_ev is None
+    assert never.error == (
+        "CCSD did not converge: default (1 cycles): not converged; level-shift 0.2 Ha (4 cycles): not converged"
+    )
