@@ -12,7 +12,8 @@ Density of states, on the fixed grid E - E_F = -20 ... +20 eV in 0.1 eV steps (w
     g(E) = (1 / N_atoms) Σ_{n,k,σ} w_k f_σ exp(-(E - ε_nkσ)² / 2s²) / (s √(2π)),  s = 0.2 eV,
     in states / eV / atom (f_σ = 2 restricted, 1 per spin unrestricted); reported: the grid
     values, g(E_F), and the mean, standard deviation, skewness and kurtosis of g over the window.
-Electron localisation function (Becke-Edgecombe, spin-resolved), on the uniform grid of the cell:
+Electron localisation function (Becke-Edgecombe, spin-resolved), on a uniform grid of about
+0.15 Å spacing (its own grid, independent of ``ke_cutoff``, so statistics compare across structures):
     ELF = 1 / (1 + (D / D_h)²),  D = Σ_σ (τ_σ - |∇ρ_σ|² / (8 ρ_σ)),
     D_h = (3/10) (6π²)^(2/3) Σ_σ ρ_σ^(5/3),  τ_σ = ½ Σ_i |∇ψ_iσ|²  (atomic units);
     valence density only (pseudopotentials), points with ρ < 1e-5 a₀⁻³ count as 0. Reported:
@@ -31,7 +32,7 @@ import numpy as np
 
 from mfdisco.core import HARTREE_TO_EV
 
-__all__ = ["DOS_GRID_EV", "DOS_SMEARING_EV", "METAL_GAP_EV", "compute_descriptors"]
+__all__ = ["DOS_GRID_EV", "DOS_SMEARING_EV", "ELF_GRID_SPACING_BOHR", "METAL_GAP_EV", "compute_descriptors"]
 
 #: Energies (relative to E_F, eV) on which the DOS is reported.
 DOS_GRID_EV: np.ndarray = np.round(np.arange(-20.0, 20.0 + 1e-9, 0.1), 10)
@@ -40,6 +41,8 @@ DOS_SMEARING_EV: float = 0.2
 METAL_GAP_EV: float = 0.05
 _ELF_THRESHOLD = 0.7
 _RHO_FLOOR = 1e-5
+#: Target spacing of the ELF grid (Bohr), about 0.15 Å.
+ELF_GRID_SPACING_BOHR: float = 0.28
 
 
 def compute_descriptors(mf: Any) -> dict[str, Any]:  # noqa: ANN401 - a PySCF mean-field object
@@ -124,11 +127,13 @@ def _moments(dos: np.ndarray) -> dict[str, float]:
 
 
 def _elf_statistics(mf: Any) -> dict[str, Any]:  # noqa: ANN401
-    """ELF on the cell's uniform grid from the Γ-point (or first k-point) density matrices."""
+    """ELF on a uniform grid of ``ELF_GRID_SPACING_BOHR`` from the (k-averaged) density matrices."""
     from pyscf.pbc.dft import numint
 
     cell = mf.cell
-    coords = cell.get_uniform_grids()  # [n_grid, 3] Bohr
+    lengths = np.linalg.norm(np.asarray(cell.lattice_vectors()), axis=1)  # Bohr
+    mesh = [max(8, int(np.ceil(length / ELF_GRID_SPACING_BOHR))) for length in lengths]
+    coords = cell.get_uniform_grids(mesh)  # [n_grid, 3] Bohr
     density = np.asarray(mf.make_rdm1())
     if _has_kpoints(mf):  # use the k-averaged real density matrix in the Γ-point AO picture
         density = density.mean(axis=-3).real  # KRHF [k, ao, ao], KUHF [spin, k, ao, ao]

@@ -23,15 +23,17 @@ of every element is recorded with the label.
 
 Measured (MgO PBE, Gaussian density fitting, 2 threads; benchmarks/labeller/):
     - ``ke_cutoff_ha`` does not change DFT energies with density fitting (XC on Becke
-      grids; identical to 1e-6 eV at 50-100 Ha), but leaving it unset lets PySCF pick a
-      mesh from ``precision`` that made MgO PBE take 297 s and 5.7 GB instead of ~70 s
-      and 0.26 GB, for the same energy: hence the explicit 100 Ha default.
+      grids; identical to 1e-6 eV at 50-100 Ha) nor their time: MgO SCAN took 85 s with
+      PySCF's own mesh and 74 s at 100 Ha, same energy. (A PBE run once took 297 s and
+      5.7 GB with PySCF's mesh: the ELF descriptor was evaluated on that mesh; it now has
+      its own 0.15 Å grid.)
     - ``grid_level`` 2 and 1 move MgO by 0.06 and 0.03 mHa/cell against level 3.
     - ``exp_to_discard=0.1`` halves the PBE time (+0.24 mHa/cell on MgO) but moves the
       MgO HF/CCSD(T) energy by 51 mHa/cell (1.38 eV), and removes heavily weighted
       valence primitives of Ca, Sr, Ba, Ti, V, Cr, Co, Ni, Zn (Li: 9 eV): not a default.
-    - MgO CCSD(T) with these defaults: 46 s, converged; with PySCF's own defaults (no
-      ``ke_cutoff``) the CCSD iterations did not converge.
+    - MgO CCSD(T): converged in 46 s with one thread; with two threads the first CCSD
+      attempt did not converge (with PySCF's mesh or ours): hence the CCSD retry.
+      SrTiO3 CCSD(T): 265 s on 2 threads (PySCF's mesh: 260 s, same energy).
     - ``precision`` 1e-6: +0.36 mHa/cell; 1e-5: +4.8 eV/atom (unusable).
 """
 
