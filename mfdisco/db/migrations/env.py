@@ -29,7 +29,11 @@ def _run(connection) -> None:  # noqa: ANN001 - SQLAlchemy Connection
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER most things
+        # SQLite cannot ALTER most things, so autogenerate writes batch operations; but a batch
+        # rebuilds the table, which breaks the views that read it. Adding or dropping a
+        # column needs no batch on SQLite >= 3.35: write plain op.add_column/op.drop_column
+        # there (see 0002), and drop and recreate the views around a real rebuild.
+        render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
     with context.begin_transaction():
