@@ -80,6 +80,12 @@ def label_many(
 
     report = LabelManyReport()
     task = ray.remote(num_cpus=cpus_per_task, max_retries=max_retries)(_run_task)
+    crystals: dict[int, Crystal] = {}
+    for structure_id in {job.structure_id for job in jobs}:  # all known before anything is submitted
+        row = get_structure(engine, structure_id)
+        if row is None:
+            raise LookupError(f"no structure with id {structure_id}")
+        crystals[structure_id] = structure_to_crystal(row)
     pending: dict[ray.ObjectRef, LabelJob] = {}
     for job in jobs:
         stored = find_calculation(engine, job.structure_id, job.fidelity, settings_hash(job.fidelity, job.settings))
@@ -88,11 +94,8 @@ def label_many(
             if on_finished is not None:
                 on_finished(job, None)
             continue
-        row = get_structure(engine, job.structure_id)
-        if row is None:
-            raise LookupError(f"no structure with id {job.structure_id}")
         settings = job.settings.model_copy(update={"threads": cpus_per_task})
-        reference = task.remote(structure_to_crystal(row).to_dict(), job.fidelity.value, settings.model_dump(mode="json"))
+        reference = task.remote(crystals[job.structure_id].to_dict(), job.fidelity.value, settings.model_dump(mode="json"))
         pending[reference] = job
     while pending:
         finished, _ = ray.wait(list(pending), num_returns=1)

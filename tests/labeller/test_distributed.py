@@ -65,3 +65,8 @@ def test_label_command(local_ray: None, tmp_path: Path, lih: Crystal, monkeypatc
     refused = runner.invoke(app, ["--db-url", url, "label", "-f", "pbe", "--where", "1=1; DELETE FROM structures"])
     assert refused.exit_code == 1 and "several statements" in refused.output
     engine.dispose()
+
+
+def test_unknown_structure_is_refused_before_anything_runs(local_ray: None, engine: Engine, fast_settings: LabelSettings) -> None:
+    with pytest.raises(LookupError, match="no structure with id 424242"):
+        label_many(engine, [LabelJob(424242, Fidelity.PBE, fast_settings)])
