@@ -25,7 +25,6 @@ from mfdisco.labeller.settings import (
     XC_FUNCTIONALS,
     LabelSettings,
     UnsupportedElementError,
-    resolve_basis,
     settings_hash,
 )
 
@@ -91,12 +90,12 @@ def label(crystal: Crystal, fidelity: Fidelity | str, settings: LabelSettings | 
 
     lib.num_threads(settings.threads)
     try:
-        pairs = resolve_basis(fidelity, settings, crystal.elements)
-        cell = build_cell(crystal, fidelity, settings)
+        cell = build_cell(crystal, fidelity, settings)  # resolves each element's basis/pseudopotential pair
     except UnsupportedElementError as error:
         return finish(status="refused", error=str(error))
     estimate = estimate_cost(crystal, fidelity, settings, cell)
-    details: dict[str, Any] = {"cost": estimate.as_dict(), "basis": {e: list(p) for e, p in pairs.items()}}
+    pairs = {element: [cell.basis[element], cell.pseudo[element]] for element in sorted(cell.basis)}
+    details: dict[str, Any] = {"cost": estimate.as_dict(), "basis": pairs}
     if fidelity is not Fidelity.CCSD_T:
         details["xc"] = settings.xc or XC_FUNCTIONALS[fidelity]
     problem = limit_problem(estimate, settings)
