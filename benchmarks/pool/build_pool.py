@@ -39,6 +39,7 @@ from mfdisco.db import NewStructure, add_structures, calculation_to_label, find_
 from mfdisco.generator.datasets import builtin_prototypes
 from mfdisco.labeller import LabelSettings, settings_hash
 from mfdisco.labeller.distributed import LabelJob, label_many
+from mfdisco.labeller.service import stored_done
 from mfdisco.platform.ray_connection import RayConfig, connect_ray
 
 HERE = Path(__file__).resolve().parent
@@ -172,7 +173,7 @@ def main() -> None:
             for _, c, subset in members
             if subset or Fidelity.parse(f) in (Fidelity.PBE, Fidelity.CCSD_T)
         ]
-        jobs = [j for j in jobs if (row := find_calculation(engine, j.structure_id, j.fidelity, settings_hash(j.fidelity, j.settings))) is None or row.status != "done"]
+        jobs = [j for j in jobs if stored_done(engine, j.structure_id, j.fidelity, j.settings) is None]
         jobs = jobs[: args.max_labels] if args.max_labels else jobs
         connect_ray(RayConfig(num_cpus=args.cpus, include_dashboard=False))
         start = time.perf_counter()

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from mfdisco.core import Crystal, Fidelity, Label
-from mfdisco.db import find_calculation, get_structure, record_label, structure_to_crystal
+from mfdisco.db import get_structure, record_label, structure_to_crystal
 from mfdisco.labeller.isolation import label_isolated
 from mfdisco.labeller.label import failed_label
-from mfdisco.labeller.settings import LabelSettings, settings_hash
+from mfdisco.labeller.service import stored_done
+from mfdisco.labeller.settings import LabelSettings
 
 __all__ = ["LabelJob", "LabelManyReport", "label_many"]
 
@@ -88,8 +89,7 @@ def label_many(
         crystals[structure_id] = structure_to_crystal(row)
     pending: dict[ray.ObjectRef, LabelJob] = {}
     for job in jobs:
-        stored = find_calculation(engine, job.structure_id, job.fidelity, settings_hash(job.fidelity, job.settings))
-        if stored is not None and stored.status == "done":
+        if stored_done(engine, job.structure_id, job.fidelity, job.settings) is not None:
             report.skipped += 1
             if on_finished is not None:
                 on_finished(job, None)

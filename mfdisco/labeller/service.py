@@ -12,11 +12,17 @@ from mfdisco.db import calculation_to_label, find_calculation, get_structure, re
 from mfdisco.labeller.isolation import label_isolated
 from mfdisco.labeller.settings import LabelSettings, settings_hash
 
-__all__ = ["label_structure"]
+__all__ = ["label_structure", "stored_done"]
 
 logger = logging.getLogger(__name__)
 
 Runner = Callable[[Crystal, Fidelity, LabelSettings], Label]
+
+
+def stored_done(engine: Engine, structure_id: int, fidelity: Fidelity, settings: LabelSettings):  # noqa: ANN201 - Calculation
+    """The stored ``done`` calculation for this structure, fidelity and settings, or None."""
+    stored = find_calculation(engine, structure_id, fidelity, settings_hash(fidelity, settings))
+    return stored if stored is not None and stored.status == "done" else None
 
 
 def label_structure(
@@ -40,9 +46,8 @@ def label_structure(
     """
     fidelity = Fidelity.parse(fidelity)
     settings = settings or LabelSettings()
-    key = settings_hash(fidelity, settings)
-    stored = find_calculation(engine, structure_id, fidelity, key)
-    if stored is not None and stored.status == "done":
+    stored = stored_done(engine, structure_id, fidelity, settings)
+    if stored is not None:
         logger.debug("structure %d at %s: stored label reused", structure_id, fidelity.value)
         return calculation_to_label(stored)
     row = get_structure(engine, structure_id)
