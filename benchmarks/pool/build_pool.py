@@ -38,6 +38,7 @@ from mfdisco.core import Crystal, Fidelity, Label
 from mfdisco.db import NewStructure, add_structures, calculation_to_label, find_calculation, make_engine, record_label, upgrade
 from mfdisco.generator.datasets import builtin_prototypes
 from mfdisco.labeller import LabelSettings, settings_hash
+from mfdisco.labeller.cost import estimate_cost
 from mfdisco.labeller.distributed import LabelJob, label_many
 from mfdisco.labeller.service import stored_done
 from mfdisco.platform.ray_connection import RayConfig, connect_ray
@@ -106,6 +107,16 @@ def _ordered_rutile(first: Crystal, second: Crystal, b: str) -> Crystal:
     return Crystal.from_species(np.array(first.lattice) * scale, species, first.frac_coords)
 
 
+def _member_cost(crystal: Crystal) -> tuple[bool, int]:
+    """Order key: closed-shell members first, then by basis functions (cheapest first).
+
+    Open-shell members (transition-metal metals and oxides) climb the whole SCF ladder and
+    cost the most per basis function, so they come after every closed-shell one.
+    """
+    estimate = estimate_cost(crystal, Fidelity.PBE, LabelSettings())
+    return estimate.two_s > 0, estimate.n_ao
+
+
 def _subset(names: list[str], rng: np.random.Generator) -> set[str]:
     """Binary oxides, the elements they need and O2 first, then a seeded draw up to SUBSET_SIZE."""
     chosen = [n for n in names if n.split(":")[0] in ("rocksalt", "fluorite", "rutile")]
@@ -156,7 +167,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fidelities", nargs="+", default=["pbe", "ccsd_t", "scan", "hse06"])
     parser.add_argument("--max-labels", type=int, default=None, help="stop after this many new labels")
-    parser.add_argument("--cpus", type=int, default=2)
+    parser.add_argument("--cpus", type=int, default=2, help="Ray CPUs; one label per CPU")
+    parser.add_argument("--timeout-s", type=float, default=1800.0, help="wall-clock limit of one label (recorded as failed)")
     parser.add_argument("--summary", action="store_true", help="print what is labelled and stop")
     args = parser.parse_args()
     members = pool_members()
@@ -167,11 +179,13 @@ def main() -> None:
     ids = {c.canonical_hash(): i for (_, c, _), i in zip(members, result.ids, strict=True)}
     print(f"pool: {len(members)} members, {sum(s for *_, s in members)} in the SCAN/HSE06 subset; {_load_data_file(engine, ids)} labels read from {DATA_FILE.name}")
     if not args.summary:
+        settings = LabelSettings(timeout_s=args.timeout_s)
+        fidelities = [Fidelity.parse(f) for f in args.fidelities]
         jobs = [
-            LabelJob(ids[c.canonical_hash()], Fidelity.parse(f), LabelSettings())
-            for f in args.fidelities
-            for _, c, subset in members
-            if subset or Fidelity.parse(f) in (Fidelity.PBE, Fidelity.CCSD_T)
+            LabelJob(ids[c.canonical_hash()], f, settings)
+            for _, c, subset in sorted(members, key=lambda m: _member_cost(m[1]))
+            for f in fidelities
+            if subset or f in (Fidelity.PBE, Fidelity.CCSD_T)
         ]
         jobs = [j for j in jobs if stored_done(engine, j.structure_id, j.fidelity, j.settings) is None]
         jobs = jobs[: args.max_labels] if args.max_labels else jobs

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
+
+import numpy as np
 
 from mfdisco.core import Crystal, Fidelity
 from mfdisco.labeller.settings import LabelSettings, resolve_basis
@@ -42,6 +45,10 @@ def spin_state(crystal: Crystal, settings: LabelSettings, n_electrons: int) -> S
 def build_cell(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings):  # noqa: ANN201 - pyscf Cell
     """The PySCF cell (Å, resolved basis and pseudopotentials, ke_cutoff, spin).
 
+    A left-handed lattice (det < 0) is given to PySCF as its inversion -L, which spans
+    the same lattice with the atoms at the same Cartesian positions: PySCF's integral
+    code assumes right-handed lattice vectors.
+
     Raises:
         UnsupportedElementError: an element without a usable basis/pseudopotential pair.
     """
@@ -50,7 +57,8 @@ def build_cell(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings):  
     pairs = resolve_basis(fidelity, settings, crystal.elements)
     cell = gto.Cell()
     cell.unit = "A"
-    cell.a = crystal.lattice.tolist()
+    lattice = crystal.lattice  # [3, 3] Å, rows are lattice vectors
+    cell.a = (-lattice if np.linalg.det(lattice) < 0 else lattice).tolist()
     cell.atom = [(symbol, position.tolist()) for symbol, position in zip(crystal.species, crystal.cart_coords, strict=True)]
     cell.basis = {element: basis for element, (basis, _) in pairs.items()}
     cell.pseudo = {element: pseudo for element, (_, pseudo) in pairs.items()}
@@ -63,7 +71,9 @@ def build_cell(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings):  
         cell.exp_to_discard = settings.exp_to_discard
     cell.max_memory = settings.max_memory_mb
     cell.verbose = 0
-    cell.build()
+    with warnings.catch_warnings():  # PySCF warns of an odd electron count before the spin is set below
+        warnings.filterwarnings("ignore", message="Electron number", category=UserWarning)
+        cell.build()
     state = spin_state(crystal, settings, cell.nelectron)
     if state.two_s:
         cell.spin = state.two_s

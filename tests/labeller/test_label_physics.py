@@ -88,6 +88,17 @@ def test_translation_of_all_atoms(lih: Crystal, fast: dict) -> None:
     assert abs(label(shifted, "pbe", settings).energy_ev - reference) / HARTREE_TO_EV < 1e-4
 
 
+def test_left_handed_lattice_gives_the_same_energy(lih: Crystal, fast: dict) -> None:
+    """Swapping two lattice vectors (det < 0) describes the same crystal: same PBE energy."""
+    settings = LabelSettings(**{**fast, "density_fit": "gdf"})
+    swapped = Crystal(lih.lattice[[1, 0, 2]], lih.frac_coords[:, [1, 0, 2]], lih.atomic_numbers)
+    assert np.linalg.det(swapped.lattice) < 0
+    reference = label(lih, "pbe", settings)
+    mirrored = label(swapped, "pbe", settings)
+    assert mirrored.status == "done", mirrored.error
+    assert mirrored.energy_ev == pytest.approx(reference.energy_ev, abs=1e-6)
+
+
 def test_pbe_forces_equal_central_finite_differences(lih: Crystal, fast: dict) -> None:
     settings = LabelSettings(**fast, multigrid=True)
     base = lih.cart_coords.copy()
