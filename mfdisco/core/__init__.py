@@ -7,6 +7,7 @@ from mfdisco.core.crystal import MIN_VOLUME_A3, Crystal, atomic_number, element_
 from mfdisco.core.errors import InvalidCrystalError, MfdiscoError, StructureFormatError
 from mfdisco.core.fidelity import Fidelity
 from mfdisco.core.label import LABEL_STATUSES, Label, LabelStatus
+from mfdisco.core.prediction import Prediction
 from mfdisco.core.hashing import HASH_VERSION, canonical_hash, primitive_standard_cell
 from mfdisco.core.structure_io import (
     STRUCTURE_FORMATS,
@@ -49,6 +50,7 @@ __all__ = [
     "MIN_DISTANCE_A",
     "MIN_VOLUME_A3",
     "MfdiscoError",
+    "Prediction",
     "STRUCTURE_FORMATS",
     "StructureFormatError",
     "atomic_number",

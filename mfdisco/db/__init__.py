@@ -1,6 +1,6 @@
 """The SQL store: the only folder that knows SQL. Others call the functions exported here."""
 
-from mfdisco.db.calculations import calculation_to_label, find_calculation, record_label
+from mfdisco.db.calculations import calculation_to_label, done_labels, find_calculation, record_label
 from mfdisco.db.engine import (
     DEFAULT_DB_URL,
     DatabaseURLError,
@@ -22,6 +22,7 @@ from mfdisco.db.models import (
     Model,
     Structure,
 )
+from mfdisco.db.trained_models import add_model, latest_model
 from mfdisco.db.readonly import (
     QueryError,
     QueryResult,
@@ -42,6 +43,9 @@ from mfdisco.db.structures import (
 from mfdisco.db.views import VIEWS
 
 __all__ = [
+    "add_model",
+    "done_labels",
+    "latest_model",
     "CALCULATION_STATUSES",
     "DEFAULT_DB_URL",
     "VIEWS",

@@ -6,13 +6,14 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, or_, select
 
-from mfdisco.core import Fidelity, Label
+from mfdisco.core import Crystal, Fidelity, Label
 from mfdisco.db.engine import read_session, write_session
-from mfdisco.db.models import Calculation
+from mfdisco.db.models import Calculation, Structure
+from mfdisco.db.structures import structure_to_crystal
 
-__all__ = ["find_calculation", "record_label", "calculation_to_label"]
+__all__ = ["find_calculation", "record_label", "calculation_to_label", "done_labels"]
 
 
 def find_calculation(engine: Engine, structure_id: int, fidelity: Fidelity | str, settings_hash: str) -> Calculation | None:
@@ -107,3 +108,26 @@ def calculation_to_label(row: Calculation) -> Label:
         versions=row.versions or {},
         error=row.error,
     )
+
+
+def done_labels(engine: Engine, settings_hashes: dict[Fidelity, str]) -> list[tuple[int, Crystal, Label]]:
+    """Every finished label at the given fidelities and settings, with its structure.
+
+    Args:
+        settings_hashes: for each wanted fidelity, the settings hash of its labels
+            (energies are comparable only at one settings family).
+
+    Returns:
+        (structure id, crystal, label) triples ordered by structure id and fidelity.
+    """
+    if not settings_hashes:
+        return []
+    wanted = [(Calculation.fidelity == f.value) & (Calculation.settings_hash == h) for f, h in settings_hashes.items()]
+    statement = (
+        select(Calculation, Structure)
+        .join(Structure, Structure.id == Calculation.structure_id)
+        .where(Calculation.status == "done", or_(*wanted))
+        .order_by(Calculation.structure_id, Calculation.fidelity)
+    )
+    with read_session(engine) as session:
+        return [(structure.id, structure_to_crystal(structure), calculation_to_label(row)) for row, structure in session.execute(statement)]

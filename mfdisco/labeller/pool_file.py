@@ -1,0 +1,63 @@
+"""Reading the reference pool's data file (``benchmarks/pool/pool_labels.json.gz``).
+
+The file is gzip-compressed JSON written by ``benchmarks/pool/build_pool.py``:
+``structures`` (name, canonical hash, subset flag and the crystal's ``to_dict``),
+``labels`` (canonical hash, name and the :class:`Label` fields) and ``settings`` (the
+labeller settings of each fidelity).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from mfdisco.core import Crystal, Fidelity, Label
+
+__all__ = ["PoolEntry", "read_pool_file"]
+
+
+@dataclass(frozen=True)
+class PoolEntry:
+    """One label of the pool with its structure.
+
+    Attributes:
+        name: the member's name (prototype and formula, or its variant).
+        crystal: the structure.
+        subset: the member is in the SCAN/HSE06 subset.
+        label: the stored label.
+    """
+
+    name: str
+    crystal: Crystal
+    subset: bool
+    label: Label
+
+
+def read_pool_file(path: str | Path) -> list[PoolEntry]:
+    """Every label of a pool data file, with its structure.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        ValueError: the file is not a pool data file (names what is missing).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"pool data file not found: {path}")
+    try:
+        data = json.loads(gzip.decompress(path.read_bytes()))
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path}: not a gzip-compressed JSON pool file ({error})") from error
+    if not isinstance(data, dict) or "structures" not in data or "labels" not in data:
+        raise ValueError(f"{path}: a pool file needs 'structures' and 'labels'")
+    structures = {s["canonical_hash"]: s for s in data["structures"]}
+    entries = []
+    for item in data["labels"]:
+        structure = structures.get(item["canonical_hash"])
+        if structure is None:
+            raise ValueError(f"{path}: label of {item.get('name')!r} has no structure {item['canonical_hash'][:12]}")
+        crystal = Crystal.from_dict({k: v for k, v in structure.items() if k not in ("name", "canonical_hash", "subset")})
+        label = Label(**{**item["label"], "fidelity": Fidelity.parse(item["label"]["fidelity"])})
+        entries.append(PoolEntry(structure["name"], crystal, bool(structure["subset"]), label))
+    return entries

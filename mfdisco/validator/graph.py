@@ -1,0 +1,120 @@
+"""Neighbour graphs of samples and their batching into MACE's input dictionary.
+
+Edges join every ordered pair of atoms (i, j) closer than ``r_max``, including periodic
+images: the edge vector is ``r_j - r_i + shift`` with ``shift = n · L`` for an integer
+image vector ``n`` (``unit_shifts``) and lattice ``L`` (rows, Å). Molecules have no
+images. The neighbour search is mace-torch's (matscipy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from mfdisco.core import Fidelity
+from mfdisco.validator.samples import Sample
+
+__all__ = ["NeighbourGraph", "neighbour_graph", "collate", "FIDELITY_ORDER"]
+
+#: Head / embedding index of each fidelity.
+FIDELITY_ORDER: tuple[Fidelity, ...] = (Fidelity.PBE, Fidelity.SCAN, Fidelity.HSE06, Fidelity.CCSD_T)
+
+
+@dataclass(frozen=True)
+class NeighbourGraph:
+    """Edges of one configuration.
+
+    Attributes:
+        edge_index: [2, n_edges] sender and receiver atom indices.
+        unit_shifts: [n_edges, 3] integer image vectors n.
+    """
+
+    edge_index: np.ndarray
+    unit_shifts: np.ndarray
+
+
+def neighbour_graph(sample: Sample, r_max: float) -> NeighbourGraph:
+    """All directed edges of ``sample`` shorter than ``r_max`` (Å), periodic images included."""
+    from mace.data.neighborhood import get_neighborhood
+
+    pbc = (True, True, True) if sample.periodic else (False, False, False)
+    edge_index, _, unit_shifts, _ = get_neighborhood(
+        positions=np.asarray(sample.positions, dtype=float), cutoff=r_max, pbc=pbc, cell=None if sample.cell is None else np.array(sample.cell)
+    )
+    return NeighbourGraph(edge_index=np.asarray(edge_index, dtype=np.int64), unit_shifts=np.asarray(unit_shifts, dtype=float))
+
+
+def collate(
+    samples: Sequence[Sample],
+    graphs: Sequence[NeighbourGraph],
+    elements: Sequence[int],
+    dtype: torch.dtype,
+    fidelities: Sequence[Fidelity] | None = None,
+) -> dict[str, torch.Tensor]:
+    """One MACE input dictionary for a batch of samples.
+
+    Args:
+        samples: the configurations.
+        graphs: their neighbour graphs (same order).
+        elements: atomic numbers of the model's one-hot table.
+        dtype: floating dtype of the model.
+        fidelities: the head each sample is evaluated with; the samples' own by default.
+
+    Returns:
+        ``positions [n_nodes, 3]``, ``node_attrs [n_nodes, n_elements]``,
+        ``edge_index [2, n_edges]``, ``shifts / unit_shifts [n_edges, 3]``,
+        ``cell [3 n_graphs, 3]``, ``batch [n_nodes]``, ``ptr [n_graphs + 1]``,
+        ``head`` and ``fidelity [n_graphs]`` (head index), ``num_atoms [n_graphs]``,
+        and the labels ``energy [n_graphs]`` (eV), ``has_energy``, ``forces [n_nodes, 3]``
+        (eV/Å), ``has_forces [n_graphs]``, ``weight [n_graphs]``.
+
+    Raises:
+        ValueError: an element outside the model's table.
+    """
+    index_of = {int(z): i for i, z in enumerate(elements)}
+    fidelities = [s.fidelity for s in samples] if fidelities is None else list(fidelities)
+    positions, node_attrs, edges, unit_shifts, shifts, cells, batch = [], [], [], [], [], [], []
+    offset = 0
+    for g, (sample, graph) in enumerate(zip(samples, graphs, strict=True)):
+        unknown = sorted({int(z) for z in sample.atomic_numbers} - set(index_of))
+        if unknown:
+            raise ValueError(f"elements Z={unknown} are not in the potential's element table {list(elements)}")
+        cell = np.zeros((3, 3)) if sample.cell is None else np.asarray(sample.cell, dtype=float)
+        one_hot = np.zeros((sample.num_atoms, len(elements)))
+        one_hot[np.arange(sample.num_atoms), [index_of[int(z)] for z in sample.atomic_numbers]] = 1.0
+        positions.append(sample.positions)
+        node_attrs.append(one_hot)
+        edges.append(graph.edge_index + offset)
+        unit_shifts.append(graph.unit_shifts)
+        shifts.append(graph.unit_shifts @ cell)
+        cells.append(cell)
+        batch.append(np.full(sample.num_atoms, g))
+        offset += sample.num_atoms
+    counts = np.array([s.num_atoms for s in samples])
+    heads = torch.tensor([FIDELITY_ORDER.index(Fidelity.parse(f)) for f in fidelities], dtype=torch.long)
+    forces = [s.forces_ev_per_a if s.forces_ev_per_a is not None else np.zeros((s.num_atoms, 3)) for s in samples]
+
+    def tensor(array: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(np.asarray(array), dtype=dtype)
+
+    return {
+        "positions": tensor(np.concatenate(positions)),
+        "node_attrs": tensor(np.concatenate(node_attrs)),
+        "edge_index": torch.as_tensor(np.concatenate(edges, axis=1), dtype=torch.long),
+        "unit_shifts": tensor(np.concatenate(unit_shifts)),
+        "shifts": tensor(np.concatenate(shifts)),
+        "cell": tensor(np.concatenate(cells)),
+        "batch": torch.as_tensor(np.concatenate(batch), dtype=torch.long),
+        "ptr": torch.as_tensor(np.concatenate([[0], np.cumsum(counts)]), dtype=torch.long),
+        "head": heads,
+        "fidelity": heads.clone(),
+        "num_atoms": tensor(counts),
+        "energy": tensor([s.energy_ev if s.energy_ev is not None else 0.0 for s in samples]),
+        "has_energy": torch.tensor([s.energy_ev is not None for s in samples]),
+        "forces": tensor(np.concatenate(forces)),
+        "has_forces": torch.tensor([s.forces_ev_per_a is not None for s in samples]),
+        "weight": tensor([s.weight for s in samples]),
+    }
