@@ -17,6 +17,7 @@ from rich.table import Table
 from mfdisco import __version__
 from mfdisco.core import MfdiscoError
 from mfdisco.platform.config import MfdiscoConfig, load_config
+from mfdisco.platform.cli_validator import validator_app
 from mfdisco.platform.logging_setup import setup_logging
 
 __all__ = ["app", "main"]
@@ -36,6 +37,7 @@ db_app = typer.Typer(help="Database schema (Alembic migrations shipped with mfdi
 data_app = typer.Typer(help="Datasets: import structures into the database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(data_app, name="data")
+app.add_typer(validator_app, name="validator")
 
 
 def _version(value: bool) -> None:

@@ -24,6 +24,7 @@ from mfdisco.db import DEFAULT_DB_URL, normalise_url
 from mfdisco.generator.datasets import DEFAULT_ELEMENTS
 from mfdisco.labeller import LabelSettings
 from mfdisco.platform.ray_connection import RayConfig
+from mfdisco.validator.config import PotentialConfig
 
 __all__ = [
     "ConfigError",
@@ -152,6 +153,7 @@ class MfdiscoConfig(_Section):
     db: DatabaseConfig = Field(default_factory=DatabaseConfig)
     data: DataConfig = Field(default_factory=DataConfig)
     labeller: LabellerConfig = Field(default_factory=LabellerConfig)
+    validator: PotentialConfig = Field(default_factory=PotentialConfig)
     ray: RayConfig = Field(default_factory=RayConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
