@@ -54,7 +54,7 @@ _WHERE = {
     "MacePotential": "potential",
     "potential_backend": "potential",
     "expected_calibration_error": "calibration",
-    "fit_recalibration": "calibration",
+    "fit_recalibration": "recalibration",
 }
 
 

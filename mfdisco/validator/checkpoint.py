@@ -16,7 +16,7 @@ import torch
 from sqlalchemy.engine import Engine
 
 from mfdisco.db import add_model
-from mfdisco.validator.calibration import recalibration_from_dict
+from mfdisco.validator.recalibration import recalibration_from_dict
 from mfdisco.validator.config import PotentialConfig
 from mfdisco.validator.ensemble import MaceEnsemble
 from mfdisco.validator.model import MultiFidelityMACE

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mfdisco.core import Crystal, Fidelity, Prediction
-from mfdisco.validator.calibration import Recalibration, expected_calibration_error, fit_recalibration
+from mfdisco.validator.calibration import expected_calibration_error
+from mfdisco.validator.recalibration import Recalibration, fit_recalibration
 from mfdisco.validator.config import PotentialConfig
 from mfdisco.validator.graph import FIDELITY_ORDER, neighbour_graph
 from mfdisco.validator.model import MultiFidelityMACE

@@ -7,12 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from mfdisco.validator.calibration import (
+from mfdisco.validator.calibration import confidence_levels, coverage_curve, expected_calibration_error
+from mfdisco.validator.recalibration import (
     IsotonicRecalibration,
     ScalarRecalibration,
-    confidence_levels,
-    coverage_curve,
-    expected_calibration_error,
     fit_recalibration,
     pav_isotonic,
     recalibration_from_dict,
