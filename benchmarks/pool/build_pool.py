@@ -11,7 +11,9 @@ default element list:
     of tetravalent ones.
 Labelled at PBE and CCSD(T) for every member, at SCAN and HSE06 on a seeded subset of
 >= 60 (every binary oxide and the elements they need first). Settings: the labeller's
-defaults (``LabelSettings()``), recorded in the data file.
+defaults (``LabelSettings()``), recorded in the data file; an elemental reference gets
+the labeller's reference settings (``reference_settings``: O2 as a triplet), the ones
+formation energies look up.
 
 Resumable: labels live in a work database; the committed data file
 ``pool_labels.json.gz`` is read back at start, so a fresh checkout continues where the
@@ -39,6 +41,7 @@ from mfdisco.db import NewStructure, add_structures, calculation_to_label, find_
 from mfdisco.generator.datasets import builtin_prototypes
 from mfdisco.labeller import LabelSettings, settings_hash
 from mfdisco.labeller.cost import estimate_cost
+from mfdisco.labeller.references import reference_settings
 from mfdisco.labeller.distributed import LabelJob, label_many
 from mfdisco.labeller.service import stored_done
 from mfdisco.platform.ray_connection import RayConfig, connect_ray
@@ -107,14 +110,27 @@ def _ordered_rutile(first: Crystal, second: Crystal, b: str) -> Crystal:
     return Crystal.from_species(np.array(first.lattice) * scale, species, first.frac_coords)
 
 
-def _member_cost(crystal: Crystal) -> tuple[bool, int]:
-    """Order key: closed-shell members first, then by basis functions (cheapest first).
+def member_settings(crystal: Crystal, base: LabelSettings | None = None) -> LabelSettings:
+    """The settings a member is labelled with: the reference settings for an element, else ``base``."""
+    base = base or LabelSettings()
+    elements = set(crystal.species)
+    return reference_settings(elements.pop(), base) if len(elements) == 1 else base
 
-    Open-shell members (transition-metal metals and oxides) climb the whole SCF ladder and
-    cost the most per basis function, so they come after every closed-shell one.
+
+def _member_cost(crystal: Crystal) -> tuple[bool, int]:
+    """Order key: easy members first, then by basis functions (cheapest first).
+
+    Members with a transition metal that are open-shell or the metal itself (metallic at Γ:
+    fcc Ti ran past 16 minutes without converging) climb the whole SCF ladder and cost the
+    most per basis function, so they come after every other member. The O2 reference
+    (a triplet, but a small molecule) stays early: every oxide's formation energy needs it.
     """
-    estimate = estimate_cost(crystal, Fidelity.PBE, LabelSettings())
-    return estimate.two_s > 0, estimate.n_ao
+    from pymatgen.core.periodic_table import Element
+
+    estimate = estimate_cost(crystal, Fidelity.PBE, member_settings(crystal))
+    has_d_metal = any(Element(e).is_transition_metal for e in set(crystal.species))
+    hard = has_d_metal and (estimate.two_s > 0 or len(set(crystal.species)) == 1)
+    return hard, estimate.n_ao
 
 
 def _subset(names: list[str], rng: np.random.Generator) -> set[str]:
@@ -148,7 +164,7 @@ def _write_data_file(engine, members, ids: dict[str, int]) -> None:  # noqa: ANN
     for name, crystal, _ in members:
         digest = crystal.canonical_hash()
         for fidelity in Fidelity:
-            row = find_calculation(engine, ids[digest], fidelity, settings_hash(fidelity, LabelSettings()))
+            row = find_calculation(engine, ids[digest], fidelity, settings_hash(fidelity, member_settings(crystal)))
             if row is not None:
                 label = calculation_to_label(row)
                 labels.append({"canonical_hash": digest, "name": name, "label": {**label.__dict__, "fidelity": fidelity.value}})
@@ -179,10 +195,10 @@ def main() -> None:
     ids = {c.canonical_hash(): i for (_, c, _), i in zip(members, result.ids, strict=True)}
     print(f"pool: {len(members)} members, {sum(s for *_, s in members)} in the SCAN/HSE06 subset; {_load_data_file(engine, ids)} labels read from {DATA_FILE.name}")
     if not args.summary:
-        settings = LabelSettings(timeout_s=args.timeout_s)
+        base = LabelSettings(timeout_s=args.timeout_s)
         fidelities = [Fidelity.parse(f) for f in args.fidelities]
         jobs = [
-            LabelJob(ids[c.canonical_hash()], f, settings)
+            LabelJob(ids[c.canonical_hash()], f, member_settings(c, base))
             for _, c, subset in sorted(members, key=lambda m: _member_cost(m[1]))
             for f in fidelities
             if subset or f in (Fidelity.PBE, Fidelity.CCSD_T)
@@ -202,7 +218,7 @@ def _summary(engine, members, ids: dict[str, int]) -> None:  # noqa: ANN001
         reasons: Counter = Counter()
         cpu_s = 0.0
         for _, crystal, _ in members:
-            row = find_calculation(engine, ids[crystal.canonical_hash()], fidelity, settings_hash(fidelity, LabelSettings()))
+            row = find_calculation(engine, ids[crystal.canonical_hash()], fidelity, settings_hash(fidelity, member_settings(crystal)))
             if row is None:
                 continue
             statuses[row.status] += 1
