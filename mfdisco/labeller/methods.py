@@ -127,7 +127,7 @@ def run_mean_field(cell, fidelity: Fidelity, settings: LabelSettings, unrestrict
 
 
 def run_ccsd_t(mf, n_frozen: int, max_cycles: int = 50) -> dict[str, Any]:  # noqa: ANN001
-    """CCSD and (T) on a converged HF reference at Γ, retried once if CCSD does not converge.
+    """CCSD and (T) on a converged HF reference at Γ (UCCSD(T) on a UHF one), retried once if CCSD does not converge.
 
     The retry starts from the last amplitudes with four times the iterations, a larger
     DIIS space and a level shift of 0.2 Ha in the amplitude update.
@@ -137,8 +137,12 @@ def run_ccsd_t(mf, n_frozen: int, max_cycles: int = 50) -> dict[str, Any]:  # no
         and ``cc_attempts`` (one line per attempt).
     """
     from pyscf.pbc import cc
+    from pyscf.pbc.scf import uhf
 
-    mycc = cc.CCSD(mf, frozen=n_frozen or None)
+    # pyscf.pbc.cc.CCSD is RCCSD, which turns a UHF reference into an RHF one: pick the
+    # unrestricted solver for open-shell references (O2 triplet, magnetic oxides).
+    solver = cc.UCCSD if isinstance(mf, uhf.UHF) else cc.RCCSD
+    mycc = solver(mf, frozen=n_frozen or None)
     mycc.verbose = 0
     mycc.max_cycle = max_cycles
     mycc.kernel()

@@ -77,6 +77,15 @@ def test_coupled_cluster_correlation_is_negative_for_an_insulator(lih: Crystal, 
     assert result.forces_ev_per_a is None  # PySCF has no periodic CCSD(T) gradients
 
 
+def test_open_shell_coupled_cluster_runs_unrestricted(fast_settings: LabelSettings) -> None:
+    """A Li atom in a box (3 electrons with gth-hf-rev): UHF reference, UCCSD(T), doublet."""
+    atom = Crystal.from_species(np.eye(3) * 5.0, ["Li"], [[0.0, 0.0, 0.0]])
+    result = label(atom, "ccsd_t", fast_settings)
+    assert result.status == "done", result.error
+    assert result.magnetic_moment == pytest.approx(1.0, abs=1e-6)
+    assert result.details["e_ccsd_corr_ev"] < 0 and result.details["e_t_ev"] <= 0
+
+
 def test_translation_of_all_atoms(lih: Crystal, fast: dict) -> None:
     settings = LabelSettings(**{**fast, "density_fit": "gdf"})
     reference = label(lih, "pbe", settings).energy_ev
