@@ -9,6 +9,8 @@ invalid) rather than refused.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from mfdisco.core.crystal import MIN_VOLUME_A3, Crystal
@@ -24,13 +26,31 @@ def closest_pair(crystal: Crystal, cutoff: float) -> tuple[int, int, float] | No
     """Return the closest pair of sites ``(i, j, distance_Å)`` closer than ``cutoff``, else None.
 
     Periodic images count: a site and its own image one lattice vector away form a pair
-    (so a tiny cell is caught too). Uses pymatgen's neighbour list.
+    (so a tiny cell is caught too). The search runs in the LLL-reduced basis of the
+    lattice (nearly orthogonal, same lattice), over the 5³ neighbouring cells, so its cost
+    does not depend on how large or skewed the given cell is: a generated cell hundreds of
+    Å long costs the same as a small one (pymatgen's grid search allocated tens of GB there).
     """
-    centers, neighbors, _images, distances = crystal.to_pymatgen().get_neighbor_list(r=cutoff)
-    if len(distances) == 0:
-        return None
-    k = int(np.argmin(distances))
-    return int(centers[k]), int(neighbors[k]), float(distances[k])
+    from pymatgen.core.lattice import Lattice
+
+    reduced = np.array(Lattice(crystal.lattice).get_lll_reduced_lattice().matrix)  # [3, 3] Å, rows
+    frac = np.mod(crystal.cart_coords @ np.linalg.inv(reduced), 1.0)
+    cart = frac @ reduced  # [n, 3]
+    images = np.array(list(itertools.product(range(-2, 3), repeat=3)), dtype=float) @ reduced  # [125, 3]
+    best: tuple[int, int, float] | None = None
+    for first in range(0, len(cart), _ROWS_PER_CHUNK):
+        rows = slice(first, first + _ROWS_PER_CHUNK)
+        vectors = cart[None, :, None, :] + images[None, None, :, :] - cart[rows, None, None, :]  # [r, n, 125, 3]
+        distances = np.linalg.norm(vectors, axis=-1)
+        own = np.arange(rows.start, min(rows.stop, len(cart)))
+        distances[own - rows.start, own, np.all(images == 0, axis=1).argmax()] = np.inf  # an atom and itself
+        i, j, k = np.unravel_index(np.argmin(distances), distances.shape)
+        if distances[i, j, k] < cutoff and (best is None or distances[i, j, k] < best[2]):
+            best = (int(i + rows.start), int(j), float(distances[i, j, k]))
+    return best
+
+
+_ROWS_PER_CHUNK = 32
 
 
 def structural_problems(crystal: Crystal, min_distance: float = MIN_DISTANCE_A) -> list[str]:

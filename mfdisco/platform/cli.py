@@ -17,6 +17,7 @@ from rich.table import Table
 from mfdisco import __version__
 from mfdisco.core import MfdiscoError
 from mfdisco.platform.config import MfdiscoConfig, load_config
+from mfdisco.platform.cli_generator import generate_command, generator_app
 from mfdisco.platform.cli_validator import validator_app
 from mfdisco.platform.logging_setup import setup_logging
 
@@ -38,6 +39,8 @@ data_app = typer.Typer(help="Datasets: import structures into the database.", no
 app.add_typer(db_app, name="db")
 app.add_typer(data_app, name="data")
 app.add_typer(validator_app, name="validator")
+app.add_typer(generator_app, name="generator")
+app.command("generate")(generate_command)
 
 
 def _version(value: bool) -> None:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from mfdisco.core import Fidelity, MfdiscoError, atomic_number
 from mfdisco.db import DEFAULT_DB_URL, normalise_url
+from mfdisco.generator.config import GeneratorConfig
 from mfdisco.generator.datasets import DEFAULT_ELEMENTS
 from mfdisco.labeller import LabelSettings
 from mfdisco.platform.ray_connection import RayConfig
@@ -153,6 +154,7 @@ class MfdiscoConfig(_Section):
     db: DatabaseConfig = Field(default_factory=DatabaseConfig)
     data: DataConfig = Field(default_factory=DataConfig)
     labeller: LabellerConfig = Field(default_factory=LabellerConfig)
+    generator: GeneratorConfig = Field(default_factory=GeneratorConfig)
     validator: PotentialConfig = Field(default_factory=PotentialConfig)
     ray: RayConfig = Field(default_factory=RayConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)

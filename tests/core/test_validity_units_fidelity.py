@@ -14,6 +14,7 @@ from mfdisco.core import (
     Fidelity,
     InvalidCrystalError,
     check_structure,
+    closest_pair,
     is_structurally_valid,
     structural_problems,
 )
@@ -58,3 +59,13 @@ def test_fidelity_order_and_parsing() -> None:
     assert str(Fidelity.PBE) == "pbe"
     with pytest.raises(ValueError, match="unknown fidelity 'mp2'"):
         Fidelity.parse("mp2")
+
+
+def test_a_huge_skewed_generated_cell_is_checked_cheaply() -> None:
+    """A diffusion sample with lattice vectors of ~1000 Å and a 17° angle (pymatgen's grid
+    search tried to allocate 42 GB for it): the LLL-reduced search answers at once."""
+    lattice = np.array([[1365.5, 0.0, 0.0], [1918.0, 586.0, 0.0], [-240.0, 120.0, 90.0]])
+    crystal = Crystal.from_species(lattice, ["Ca", "Ca"], [[0.1, 0.2, 0.3], [0.1, 0.2, 0.3005]])
+    assert closest_pair(crystal, 0.5) is not None and not is_structurally_valid(crystal)
+    apart = Crystal.from_species(lattice, ["Ca", "Ca"], [[0.1, 0.2, 0.3], [0.6, 0.7, 0.8]])
+    assert is_structurally_valid(apart)
