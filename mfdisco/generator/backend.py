@@ -76,8 +76,13 @@ class DiffusionGenerator:
         self.training_set_hash = ""
         self.history: list[float] = []
 
-    def fit(self, records: Sequence[CrystalRecord], config: GeneratorConfig | None = None, progress: bool = True) -> None:
+    def fit(
+        self, records: Sequence[CrystalRecord], config: GeneratorConfig | None = None, progress: bool = True, time_limit_s: float | None = None
+    ) -> None:
         """Train on ``records`` (their ``config.properties`` form the condition vector).
+
+        ``time_limit_s`` stops training after the epoch that passes it (the learning rate
+        is constant, so a shorter run is a prefix of a longer one).
 
         Raises:
             ValueError: no records, or a record without a finite value of a condition property.
@@ -114,6 +119,9 @@ class DiffusionGenerator:
                 optimiser.step()
                 total += float(loss.detach()) * len(chosen)
             self.history.append(total / len(crystals))
+            if time_limit_s is not None and time.perf_counter() - start > time_limit_s:
+                logger.info("generator training stopped by its time limit after %d epochs", len(self.history))
+                break
         logger.info("generator trained on %d crystals in %.0f s, final loss %.4f", len(crystals), time.perf_counter() - start, self.history[-1])
 
     def _conditions(self, records: Sequence[CrystalRecord]) -> np.ndarray:

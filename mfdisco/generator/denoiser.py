@@ -24,6 +24,7 @@ Cartesian frame, translation of all fractional coordinates, integer shifts of an
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -42,10 +43,18 @@ def sinusoidal_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0)
 
 
 def complete_graph_edges(num_atoms: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(senders, receivers) of every ordered pair i ≠ j within each crystal; num_atoms [n_crystals]."""
+    """(senders, receivers) of every ordered pair i ≠ j within each crystal; num_atoms [n_crystals].
+
+    Cached by the atom counts: a sampler calls the denoiser hundreds of times on one batch.
+    """
+    return _complete_graph_edges(tuple(num_atoms.tolist()))
+
+
+@functools.lru_cache(maxsize=64)
+def _complete_graph_edges(counts: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
     senders, receivers = [], []
     offset = 0
-    for n in num_atoms.tolist():
+    for n in counts:
         index = torch.arange(offset, offset + n)
         pairs = torch.cartesian_prod(index, index)
         pairs = pairs[pairs[:, 0] != pairs[:, 1]]
