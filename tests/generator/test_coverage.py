@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from mfdisco.core import Crystal
 from mfdisco.generator.datasets.prototypes import fcc, perovskite, rocksalt
 from mfdisco.generator.metrics.coverage import coverage
 
