@@ -1,9 +1,46 @@
 """Crystal generation: datasets, the DiffCSP-style diffusion model, sampler, descriptor proxy, metrics.
 
 The ``Generator`` protocol of DESIGN.md is the contract with the active loop; backends
-register in :data:`mfdisco.generator.backend.GENERATOR_BACKENDS`.
+register in :data:`mfdisco.generator.backend.GENERATOR_BACKENDS`. Names that import torch
+load on first use.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from mfdisco.generator import datasets
 
-__all__ = ["datasets"]
+__all__ = [
+    "datasets",
+    "GeneratorConfig",
+    "Generator",
+    "DiffusionGenerator",
+    "generator_backend",
+    "Denoiser",
+    "JointDiffusion",
+    "SamplerSettings",
+    "sample_crystals",
+    "DescriptorProxy",
+    "fit_proxy",
+]
+
+_WHERE = {
+    "GeneratorConfig": "config",
+    "Generator": "backend",
+    "DiffusionGenerator": "backend",
+    "generator_backend": "backend",
+    "Denoiser": "denoiser",
+    "JointDiffusion": "diffusion.joint",
+    "SamplerSettings": "sampler",
+    "sample_crystals": "sampler",
+    "DescriptorProxy": "proxy",
+    "fit_proxy": "proxy",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'mfdisco.generator' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"mfdisco.generator.{_WHERE[name]}"), name)
