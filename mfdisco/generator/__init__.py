@@ -7,8 +7,7 @@ load on first use.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from mfdisco.core.plugins import lazy_exports
 
 from mfdisco.generator import datasets
 
@@ -40,7 +39,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module 'mfdisco.generator' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"mfdisco.generator.{_WHERE[name]}"), name)
+__getattr__ = lazy_exports('mfdisco.generator', _WHERE)

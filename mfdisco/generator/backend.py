@@ -9,7 +9,6 @@ training-set hash (checkpoints load with ``torch.load(weights_only=True)``).
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import logging
 import time
@@ -22,6 +21,7 @@ import torch
 from tqdm.auto import tqdm
 
 from mfdisco.core import Crystal
+from mfdisco.core.plugins import load_backend, read_checkpoint, write_checkpoint
 from mfdisco.generator.config import GeneratorConfig
 from mfdisco.generator.datasets.records import CrystalRecord
 from mfdisco.generator.denoiser import Denoiser
@@ -56,10 +56,7 @@ def generator_backend(name: str) -> type:
     Raises:
         ValueError: naming the unknown backend and the registered ones.
     """
-    if name not in GENERATOR_BACKENDS:
-        raise ValueError(f"unknown generator backend {name!r}; registered: {', '.join(sorted(GENERATOR_BACKENDS))}")
-    module, _, attribute = GENERATOR_BACKENDS[name].partition(":")
-    return getattr(importlib.import_module(module), attribute)
+    return load_backend(GENERATOR_BACKENDS, name, "generator")
 
 
 class DiffusionGenerator:
@@ -191,8 +188,6 @@ class DiffusionGenerator:
         """Write the checkpoint (atomically)."""
         if self.diffusion is None:
             raise RuntimeError("the generator is not trained: nothing to save")
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         meta: dict[str, Any] = {
             "elements": self.elements,
             "condition_mean": self.condition_mean.tolist(),
@@ -203,10 +198,7 @@ class DiffusionGenerator:
             "history": self.history,
         }
         payload = {"format": CHECKPOINT_FORMAT, "config": self.config.model_dump_json(), "meta": json.dumps(meta), "state": self.diffusion.state_dict()}
-        partial = path.with_name(path.name + ".partial")
-        torch.save(payload, partial)
-        partial.replace(path)
-        return path
+        return write_checkpoint(payload, path)
 
     @classmethod
     def load(cls, path: str | Path) -> DiffusionGenerator:
@@ -216,15 +208,7 @@ class DiffusionGenerator:
             FileNotFoundError: no file at ``path``.
             ValueError: not a generator checkpoint.
         """
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"generator checkpoint not found: {path}")
-        try:
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as error:  # noqa: BLE001 - any unpickling failure means "not ours"
-            raise ValueError(f"{path}: not a readable generator checkpoint ({error})") from error
-        if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"{path}: not an mfdisco generator checkpoint (expected format {CHECKPOINT_FORMAT})")
+        payload = read_checkpoint(path, CHECKPOINT_FORMAT, "generator")
         generator = cls(GeneratorConfig.model_validate_json(payload["config"]))
         meta = json.loads(payload["meta"])
         generator.elements = meta["elements"]

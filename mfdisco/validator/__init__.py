@@ -6,8 +6,7 @@ that import torch and MACE load on first use of their names.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from mfdisco.core.plugins import lazy_exports
 
 __all__ = [
     "PotentialConfig",
@@ -58,7 +57,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module 'mfdisco.validator' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"mfdisco.validator.{_WHERE[name]}"), name)
+__getattr__ = lazy_exports('mfdisco.validator', _WHERE)

@@ -12,9 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import torch
 from sqlalchemy.engine import Engine
 
+from mfdisco.core.plugins import read_checkpoint, write_checkpoint
 from mfdisco.db import add_model
 from mfdisco.validator.recalibration import recalibration_from_dict
 from mfdisco.validator.config import PotentialConfig
@@ -30,8 +30,6 @@ BACKEND = "mace"
 
 def save_ensemble(ensemble: MaceEnsemble, path: str | Path) -> Path:
     """Write ``ensemble`` to ``path`` (atomically: a partial file never replaces a good one)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload: dict[str, Any] = {
         "format": CHECKPOINT_FORMAT,
         "config": ensemble.config.model_dump_json(),
@@ -41,10 +39,7 @@ def save_ensemble(ensemble: MaceEnsemble, path: str | Path) -> Path:
         "training_set_size": ensemble.training_set_size,
         "metrics": json.dumps(ensemble.metrics),
     }
-    partial = path.with_name(path.name + ".partial")
-    torch.save(payload, partial)
-    partial.replace(path)
-    return path
+    return write_checkpoint(payload, path)
 
 
 def load_ensemble(path: str | Path) -> MaceEnsemble:
@@ -54,15 +49,7 @@ def load_ensemble(path: str | Path) -> MaceEnsemble:
         FileNotFoundError: no file at ``path``.
         ValueError: the file is not an mfdisco validator checkpoint.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"validator checkpoint not found: {path}")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # noqa: BLE001 - any unpickling failure means "not ours"
-        raise ValueError(f"{path}: not a readable validator checkpoint ({error})") from error
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path}: not an mfdisco validator checkpoint (expected format {CHECKPOINT_FORMAT})")
+    payload = read_checkpoint(path, CHECKPOINT_FORMAT, "validator")
     config = PotentialConfig.model_validate_json(payload["config"])
     members = []
     for entry in payload["members"]:

@@ -8,7 +8,6 @@ Backends register as ``name -> "module:Class"`` and are imported on use.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -16,6 +15,7 @@ from typing import Protocol, runtime_checkable
 from ase.calculators.calculator import Calculator
 
 from mfdisco.core import Crystal, Fidelity, Prediction
+from mfdisco.core.plugins import load_backend
 from mfdisco.validator.config import PotentialConfig
 from mfdisco.validator.samples import Sample
 
@@ -47,10 +47,7 @@ def potential_backend(name: str) -> type:
     Raises:
         ValueError: naming the unknown backend and the registered ones.
     """
-    if name not in POTENTIAL_BACKENDS:
-        raise ValueError(f"unknown potential backend {name!r}; registered: {', '.join(sorted(POTENTIAL_BACKENDS))}")
-    module, _, attribute = POTENTIAL_BACKENDS[name].partition(":")
-    return getattr(importlib.import_module(module), attribute)
+    return load_backend(POTENTIAL_BACKENDS, name, "potential")
 
 
 class MacePotential:
