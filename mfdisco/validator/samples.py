@@ -31,6 +31,8 @@ class Sample:
         energy_ev: total energy of the cell or molecule (eV), None when unlabelled.
         forces_ev_per_a: [n_atoms, 3] forces (eV/Å), None where the label has none.
         weight: per-sample weight in the loss.
+        key: the structure's identity for splits (canonical hash, or file:frame for rMD17);
+            empty for unlabelled samples.
     """
 
     atomic_numbers: np.ndarray
@@ -71,7 +73,12 @@ class Sample:
     def from_crystal(
         cls, crystal: Crystal, fidelity: Fidelity | str, energy_ev: float | None = None, forces_ev_per_a: np.ndarray | None = None
     ) -> Sample:
-        """A periodic sample of ``crystal`` (labels optional, for prediction)."""
+        """A periodic sample of ``crystal`` (labels optional, for prediction).
+
+        A labelled sample is keyed by the crystal's canonical hash (train/validation splits
+        group the labels of one structure by it); an unlabelled one, built on the
+        prediction path for thousands of candidates, skips the 2 ms hash.
+        """
         return cls(
             atomic_numbers=np.asarray(crystal.atomic_numbers, dtype=np.int64),
             positions=np.asarray(crystal.cart_coords, dtype=float),
@@ -79,7 +86,7 @@ class Sample:
             fidelity=Fidelity.parse(fidelity),
             energy_ev=energy_ev,
             forces_ev_per_a=None if forces_ev_per_a is None else np.asarray(forces_ev_per_a, dtype=float),
-            key=crystal.canonical_hash(),
+            key="" if energy_ev is None else crystal.canonical_hash(),
         )
 
 
