@@ -1,5 +1,24 @@
 """The SQL store: the only folder that knows SQL. Others call the functions exported here."""
 
+from mfdisco.db.campaigns import (
+    CYCLE_STEPS,
+    CampaignError,
+    CandidateRecord,
+    calculation_counts,
+    candidates_of_cycle,
+    create_campaign,
+    cycle_discoveries,
+    cycles_of,
+    find_campaign,
+    hull_distances_of,
+    open_cycle,
+    replace_hull_distances,
+    selected_structures,
+    set_campaign_status,
+    store_candidates,
+    structures_within,
+    update_cycle,
+)
 from mfdisco.db.calculations import calculation_to_label, done_labels, find_calculation, record_label
 from mfdisco.db.engine import (
     DEFAULT_DB_URL,
@@ -35,6 +54,7 @@ from mfdisco.db.structures import (
     AddResult,
     NewStructure,
     add_structures,
+    add_structures_in,
     count_structures,
     get_structure,
     structure_counts,
@@ -43,6 +63,24 @@ from mfdisco.db.structures import (
 from mfdisco.db.views import VIEWS
 
 __all__ = [
+    "CYCLE_STEPS",
+    "CampaignError",
+    "CandidateRecord",
+    "calculation_counts",
+    "candidates_of_cycle",
+    "create_campaign",
+    "cycle_discoveries",
+    "cycles_of",
+    "find_campaign",
+    "hull_distances_of",
+    "open_cycle",
+    "replace_hull_distances",
+    "selected_structures",
+    "set_campaign_status",
+    "store_candidates",
+    "structures_within",
+    "update_cycle",
+    "add_structures_in",
     "add_model",
     "done_labels",
     "latest_model",

@@ -20,6 +20,7 @@ __all__ = [
     "NewStructure",
     "AddResult",
     "add_structures",
+    "add_structures_in",
     "structure_to_crystal",
     "get_structure",
     "count_structures",
@@ -84,18 +85,23 @@ def add_structures(engine: Engine, structures: Sequence[NewStructure]) -> AddRes
     """
     if not structures:
         return AddResult([], [])
+    with write_session(engine) as session:
+        return add_structures_in(session, structures)
+
+
+def add_structures_in(session: Session, structures: Sequence[NewStructure]) -> AddResult:
+    """:func:`add_structures` inside the caller's write transaction (commits with it)."""
+    if not structures:
+        return AddResult([], [])
     hashes = [s.crystal.canonical_hash() for s in structures]
     rows: dict[str, dict[str, Any]] = {}
     for digest, new in zip(hashes, structures, strict=True):
         rows.setdefault(digest, _row(digest, new))
-    with write_session(engine) as session:
-        insert = _insert_for(session).values(list(rows.values()))
-        statement = insert.on_conflict_do_nothing(index_elements=["canonical_hash"]).returning(
-            Structure.canonical_hash
-        )
-        created = set(session.scalars(statement))
-        stored = select(Structure.canonical_hash, Structure.id).where(Structure.canonical_hash.in_(list(rows)))
-        ids: dict[str, int] = {digest: id_ for digest, id_ in session.execute(stored)}
+    insert = _insert_for(session).values(list(rows.values()))
+    statement = insert.on_conflict_do_nothing(index_elements=["canonical_hash"]).returning(Structure.canonical_hash)
+    created = set(session.scalars(statement))
+    stored = select(Structure.canonical_hash, Structure.id).where(Structure.canonical_hash.in_(list(rows)))
+    ids: dict[str, int] = {digest: id_ for digest, id_ in session.execute(stored)}
     first_seen: set[str] = set()
     inserted = []
     for digest in hashes:

@@ -74,31 +74,44 @@ class DiffusionGenerator:
         self.history: list[float] = []
 
     def fit(
-        self, records: Sequence[CrystalRecord], config: GeneratorConfig | None = None, progress: bool = True, time_limit_s: float | None = None
+        self, records: Sequence[CrystalRecord], config: GeneratorConfig | None = None, progress: bool = True, time_limit_s: float | None = None,
+        warm_start: bool = False,
     ) -> None:
         """Train on ``records`` (their ``config.properties`` form the condition vector).
 
         ``time_limit_s`` stops training after the epoch that passes it (the learning rate
-        is constant, so a shorter run is a prefix of a longer one).
+        is constant, so a shorter run is a prefix of a longer one). ``warm_start``
+        fine-tunes the trained network (its element table and condition statistics kept)
+        when the records' elements are in its table and the properties are the same;
+        otherwise a new network is trained.
 
         Raises:
             ValueError: no records, or a record without a finite value of a condition property.
         """
         config = config or self.config
-        self.config = config
         if not records:
             raise ValueError("the generator needs at least one training record")
+        crystals = [r.crystal for r in records]
+        elements = sorted({int(z) for c in crystals for z in c.atomic_numbers})
+        warm = warm_start and self.diffusion is not None and set(elements) <= set(self.elements) and config.properties == self.config.properties
+        self.config = config
         torch.manual_seed(config.seed)
         torch.set_num_threads(config.threads)
-        crystals = [r.crystal for r in records]
-        conditions = self._conditions(records) if config.properties else None
-        self.elements = sorted({int(z) for c in crystals for z in c.atomic_numbers})
+        if warm:
+            mean, std = self.condition_mean, self.condition_std
+            conditions = (self._conditions(records) * self.condition_std + self.condition_mean - mean) / std if config.properties else None
+            self.condition_mean, self.condition_std = mean, std
+        else:
+            conditions = self._conditions(records) if config.properties else None
+            self.elements = elements
         self.atom_counts = {}
         for crystal in crystals:
             self.atom_counts[crystal.num_sites] = self.atom_counts.get(crystal.num_sites, 0) + 1
         self.compositions = [list(map(int, c.atomic_numbers)) for c in crystals]
         self.training_set_hash = hashlib.sha256("".join(sorted(c.canonical_hash() for c in crystals)).encode()).hexdigest()
-        self.diffusion = self._build()
+        if not warm:
+            self.diffusion = self._build()
+        self.diffusion.train()
         optimiser = torch.optim.Adam(self.diffusion.parameters(), lr=config.learning_rate)
         rng = np.random.default_rng(config.seed)
         generator = torch.Generator().manual_seed(config.seed)

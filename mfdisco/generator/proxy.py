@@ -13,9 +13,11 @@ are standardised per component during training and restored at prediction.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -24,7 +26,7 @@ from tqdm.auto import tqdm
 
 from mfdisco.core import Crystal
 
-__all__ = ["DescriptorProxy", "ProxyGraphs", "proxy_graphs", "fit_proxy"]
+__all__ = ["DescriptorProxy", "ProxyGraphs", "proxy_graphs", "fit_proxy", "save_proxy", "load_proxy"]
 
 logger = logging.getLogger(__name__)
 
@@ -161,3 +163,29 @@ def _merge(parts: Sequence[ProxyGraphs]) -> ProxyGraphs:
         crystal_of_atom=torch.cat([p.crystal_of_atom + k for k, p in enumerate(parts)]),
         num_crystals=len(parts),
     )
+
+
+PROXY_FORMAT = "mfdisco-descriptor-proxy/1"
+
+
+def save_proxy(model: DescriptorProxy, names: Sequence[str], path: str | Path) -> Path:
+    """Write a proxy checkpoint (tensors and JSON only) with the names of its outputs."""
+    from mfdisco.core.plugins import write_checkpoint
+
+    sizes = {"output_dim": model.output_dim, "hidden": model.readout[0].in_features, "layers": len(model.updates), "cutoff": model.cutoff, "radial_basis": len(model.centres)}
+    return write_checkpoint({"format": PROXY_FORMAT, "meta": json.dumps({"names": list(names), "sizes": sizes}), "state": model.state_dict()}, path)
+
+
+def load_proxy(path: str | Path) -> tuple[DescriptorProxy, list[str]]:
+    """Read a checkpoint of :func:`save_proxy`: the proxy and the names of its outputs.
+
+    Raises:
+        FileNotFoundError, ValueError: missing file or not a proxy checkpoint.
+    """
+    from mfdisco.core.plugins import read_checkpoint
+
+    payload = read_checkpoint(path, PROXY_FORMAT, "descriptor proxy")
+    meta = json.loads(payload["meta"])
+    model = DescriptorProxy(**meta["sizes"])
+    model.load_state_dict(payload["state"])
+    return model.eval(), list(meta["names"])

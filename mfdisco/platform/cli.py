@@ -17,6 +17,7 @@ from rich.table import Table
 from mfdisco import __version__
 from mfdisco.core import MfdiscoError
 from mfdisco.platform.config import MfdiscoConfig, load_config
+from mfdisco.platform.cli_campaign import run_command, status_command
 from mfdisco.platform.cli_generator import generate_command, generator_app
 from mfdisco.platform.cli_validator import validator_app
 from mfdisco.platform.logging_setup import setup_logging
@@ -299,39 +300,9 @@ def _parse_assignment(item: str) -> tuple[str, Any]:
         return key.strip(), value
 
 
-# ---------------------------------------------------------------------------- run
-@app.command("run")
-def run(ctx: typer.Context) -> None:
-    """The main job on the configured database: schema, built-in dataset, summary.
-
-    The active-learning campaign plugs in here as its parts land; today the job
-    prepares the database with the built-in prototype set and summarises it.
-    """
-    from mfdisco.db import count_structures, structure_counts
-
-    cfg: MfdiscoConfig = ctx.obj
-    revision = _guard(lambda: _upgrade(cfg))
-    console.print(f"database {_safe_url(cfg.db.url)} at revision {revision}")
-    report = _import(cfg, None, "builtin", None)
-    _print_report(report, show_rejects=10)
-    engine = _engine(cfg)
-    summary = Table(title="structures by chemical system size")
-    for column in ("elements", "structures", "chemical systems", "mean sites"):
-        summary.add_column(column, justify="right")
-    by_system = structure_counts(engine, by="elements")
-    sizes: dict[int, list[tuple[str, int, int, float]]] = {}
-    for row in by_system:
-        sizes.setdefault(len(row[0].split("-")), []).append(row)
-    for size in sorted(sizes):
-        rows = sizes[size]
-        total = sum(r[1] for r in rows)
-        mean = sum(r[1] * r[3] for r in rows) / total
-        summary.add_row(str(size), str(total), str(len(rows)), f"{mean:.1f}")
-    console.print(summary)
-    console.print(f"{count_structures(engine)} structures stored. See them with SQL, e.g.:")
-    console.print('  mfdisco query "SELECT formula, elements, nsites, source_id FROM structures ORDER BY elements LIMIT 20"', highlight=False, markup=False)
-    console.print("  mfdisco query --view campaign_summary", highlight=False, markup=False)
-    engine.dispose()
+# ---------------------------------------------------------------------------- run, status
+app.command("run")(run_command)
+app.command("status")(status_command)
 
 
 def _safe_url(url: str) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.table import Table
 
@@ -40,14 +39,6 @@ def _labelled_pairs(cfg, pool: Path | None) -> list:  # noqa: ANN001 - MfdiscoCo
         engine.dispose()
 
 
-def split_by_structure(samples: list, valid_fraction: float, seed: int) -> tuple[list, list]:
-    """Seeded split of samples into (train, valid) by structure (canonical hash)."""
-    keys = sorted({s.key for s in samples})
-    rng = np.random.default_rng(seed)
-    held_out = set(rng.choice(keys, size=int(round(valid_fraction * len(keys))), replace=False)) if keys else set()
-    return [s for s in samples if s.key not in held_out], [s for s in samples if s.key in held_out]
-
-
 def _metrics_table(title: str, metrics: dict) -> Table:
     table = Table(title=title)
     for column in ("fidelity", "n", "MAE (meV/atom)", "ECE"):
@@ -72,7 +63,7 @@ def train_command(
     from mfdisco.platform.cli import _engine, _guard, _upgrade, console
     from mfdisco.validator.checkpoint import record_model, save_ensemble
     from mfdisco.validator.ensemble import train_ensemble
-    from mfdisco.validator.samples import samples_from_labels
+    from mfdisco.validator.samples import samples_from_labels, split_by_structure
 
     cfg = ctx.obj
     updates = {k: v for k, v in {"schedule": schedule, "epochs": epochs, "ensemble_size": ensemble_size}.items() if v is not None}

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from mfdisco.active_loop.config import CampaignConfig
 from mfdisco.core import Fidelity, MfdiscoError, atomic_number
 from mfdisco.db import DEFAULT_DB_URL, normalise_url
 from mfdisco.generator.config import GeneratorConfig
@@ -156,6 +157,7 @@ class MfdiscoConfig(_Section):
     labeller: LabellerConfig = Field(default_factory=LabellerConfig)
     generator: GeneratorConfig = Field(default_factory=GeneratorConfig)
     validator: PotentialConfig = Field(default_factory=PotentialConfig)
+    campaign: CampaignConfig = Field(default_factory=CampaignConfig)
     ray: RayConfig = Field(default_factory=RayConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from mfdisco.core import KCAL_PER_MOL_TO_EV, Crystal, Fidelity, Label
 
-__all__ = ["Sample", "samples_from_labels", "load_rmd17", "training_set_hash"]
+__all__ = ["Sample", "samples_from_labels", "load_rmd17", "training_set_hash", "split_by_structure"]
 
 
 @dataclass(frozen=True)
@@ -147,3 +147,12 @@ def training_set_hash(samples: Sequence[Sample]) -> str:
         h.update(f"{sample.fidelity.value}:{sample.energy_ev!r}:{sample.weight!r}".encode())
         digests.append(h.hexdigest())
     return hashlib.sha256("".join(sorted(digests)).encode()).hexdigest()
+
+
+def split_by_structure(samples: Sequence[Sample], valid_fraction: float, seed: int) -> tuple[list[Sample], list[Sample]]:
+    """Seeded split of samples into (train, valid) by structure (``key``), so the labels of one
+    structure at several fidelities never straddle the split."""
+    keys = sorted({s.key for s in samples})
+    rng = np.random.default_rng(seed)
+    held_out = set(rng.choice(keys, size=int(round(valid_fraction * len(keys))), replace=False)) if keys else set()
+    return [s for s in samples if s.key not in held_out], [s for s in samples if s.key in held_out]

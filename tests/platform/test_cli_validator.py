@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from mfdisco.core import Fidelity
 from mfdisco.platform.cli import app
-from mfdisco.platform.cli_validator import split_by_structure
+from mfdisco.validator.samples import split_by_structure
 from mfdisco.validator.samples import Sample
 from tests.validator.conftest import rocksalt, synthetic_energy
 

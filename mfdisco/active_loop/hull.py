@@ -1,0 +1,80 @@
+"""Formation energies and energies above the convex hull at one fidelity (pymatgen's PhaseDiagram).
+
+Per DESIGN.md, the hull of a chemical system at a fidelity is built from every structure
+labelled at that fidelity and settings whose elements lie in the system, plus the
+elemental references at the same fidelity (their own reference settings, e.g. O₂ as a
+triplet). For a structure of composition x (N atoms, total energy E):
+
+    ΔE_f = (E − Σ_e n_e μ_e) / N,  μ_e = the lowest energy per atom among the element's entries,
+    E_hull = E/N − (energy per atom of the hull at x)          (≥ 0, 0 on the hull).
+
+A system is only evaluated when every one of its elements has an entry; the structures of
+a system that lacks one are left out (and logged), never given a made-up reference.
+Energies of different fidelities or settings are never mixed: call once per fidelity.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+
+__all__ = ["HullEntry", "HullResult", "hull_distances"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HullEntry:
+    """A labelled structure: its key (e.g. the structure id), element counts and total energy (eV)."""
+
+    key: Hashable
+    composition: Mapping[str, int]
+    energy_ev: float
+
+    @property
+    def system(self) -> frozenset[str]:
+        """The elements present."""
+        return frozenset(e for e, n in self.composition.items() if n > 0)
+
+
+@dataclass(frozen=True)
+class HullResult:
+    """Formation energy and energy above the hull of one structure (eV/atom)."""
+
+    formation_energy_per_atom_ev: float
+    e_above_hull_per_atom_ev: float
+
+
+def hull_distances(entries: Sequence[HullEntry]) -> dict[Hashable, HullResult]:
+    """ΔE_f and E_hull of every entry whose chemical system has all its elemental entries.
+
+    Raises:
+        ValueError: an entry with no atoms or a non-finite energy (naming its key).
+    """
+    from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
+    from pymatgen.core import Composition
+
+    for entry in entries:
+        if sum(entry.composition.values()) <= 0 or not entry.energy_ev == entry.energy_ev or abs(entry.energy_ev) == float("inf"):
+            raise ValueError(f"hull entry {entry.key!r} needs atoms and a finite energy, got {dict(entry.composition)} and {entry.energy_ev}")
+    elements_present = {e for entry in entries if len(entry.system) == 1 for e in entry.system}
+    results: dict[Hashable, HullResult] = {}
+    diagrams: dict[frozenset[str], tuple[PhaseDiagram, dict[Hashable, PDEntry]]] = {}
+    for entry in entries:
+        system = entry.system
+        missing = sorted(system - elements_present)
+        if missing:
+            logger.warning("no hull for %r: no elemental entry of %s at this fidelity", entry.key, ", ".join(missing))
+            continue
+        if system not in diagrams:
+            members = [e for e in entries if e.system <= system]
+            pd_entries = {e.key: PDEntry(Composition(dict(e.composition)), e.energy_ev) for e in members}
+            diagrams[system] = (PhaseDiagram(list(pd_entries.values())), pd_entries)
+        diagram, pd_entries = diagrams[system]
+        pd_entry = pd_entries[entry.key]
+        results[entry.key] = HullResult(
+            formation_energy_per_atom_ev=float(diagram.get_form_energy_per_atom(pd_entry)),
+            e_above_hull_per_atom_ev=max(0.0, float(diagram.get_e_above_hull(pd_entry, allow_negative=True))),
+        )
+    return results
