@@ -126,8 +126,9 @@ def relax_and_predict(
         validator_path: ensemble checkpoint.
         crystals: candidates.
         reference_mu: fidelity → element → μ (eV/atom) of the elemental references.
-        relax_steps: FIRE steps (positions and cell); 0 skips relaxation. A relaxation that
-            makes the structure invalid (atoms closer than 0.5 Å) is discarded.
+        relax_steps: FIRE steps (positions and cell) on the first ensemble member (K times
+            cheaper than the mean); 0 skips relaxation. A relaxation that makes the structure
+            invalid (atoms closer than 0.5 Å, or a collapsed cell) is discarded.
         threads: torch threads.
     """
     import mace  # noqa: F401 - before e3nn
@@ -142,7 +143,7 @@ def relax_and_predict(
     for crystal in crystals:
         if relax_steps > 0:
             try:
-                result = relax(crystal, ensemble, Fidelity.PBE, max_steps=relax_steps)
+                result = relax(crystal, ensemble, Fidelity.PBE, max_steps=relax_steps, members=1)
                 ok = is_structurally_valid(result.crystal) and result.crystal.volume > 0.3 * crystal.volume
                 relaxed.append((result.crystal, result.steps, True) if ok else (crystal, result.steps, False))
             except Exception as error:  # noqa: BLE001 - a numerical failure of one candidate keeps it unrelaxed

@@ -25,6 +25,8 @@ class MaceEnsembleCalculator(Calculator):
     Args:
         ensemble: the trained ensemble.
         fidelity: the head to evaluate (``pbe`` for relaxations).
+        members: use only the first this many members (None: all); one member makes a
+            relaxation K times cheaper, and the ensemble then scores the relaxed structure.
 
     Raises:
         ValueError: the ensemble was not trained at ``fidelity``.
@@ -32,8 +34,11 @@ class MaceEnsembleCalculator(Calculator):
 
     implemented_properties = ["energy", "free_energy", "forces", "stress"]
 
-    def __init__(self, ensemble: MaceEnsemble, fidelity: Fidelity | str = Fidelity.PBE, **kwargs) -> None:  # noqa: ANN003 - ASE's
+    def __init__(self, ensemble: MaceEnsemble, fidelity: Fidelity | str = Fidelity.PBE, members: int | None = None, **kwargs) -> None:  # noqa: ANN003 - ASE's
         super().__init__(**kwargs)
+        if members is not None and not 1 <= members <= len(ensemble.members):
+            raise ValueError(f"members must be in 1..{len(ensemble.members)}, got {members}")
+        self.members = ensemble.members[:members] if members is not None else ensemble.members
         self.fidelity = Fidelity.parse(fidelity)
         if self.fidelity not in ensemble.trained_fidelities:
             raise ValueError(f"fidelity {self.fidelity.value!r} is not trained; trained: {[f.value for f in ensemble.trained_fidelities]}")
@@ -50,7 +55,7 @@ class MaceEnsembleCalculator(Calculator):
         )
         graph = neighbour_graph(sample, self.ensemble.config.r_max)
         energies, forces, stresses = [], [], []
-        for member in self.ensemble.members:
+        for member in self.members:
             batch = collate([sample], [graph], member.elements, member.dtype)
             out = member(batch, compute_forces=True, compute_stress=periodic)
             energies.append(float(out["energy"].detach()[0]))

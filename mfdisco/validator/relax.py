@@ -36,7 +36,8 @@ class Relaxation:
 
 
 def relax(
-    crystal: Crystal, ensemble: MaceEnsemble, fidelity: Fidelity | str = Fidelity.PBE, fmax: float = 0.05, max_steps: int = 200, relax_cell: bool = True
+    crystal: Crystal, ensemble: MaceEnsemble, fidelity: Fidelity | str = Fidelity.PBE, fmax: float = 0.05, max_steps: int = 200, relax_cell: bool = True,
+    members: int | None = None,
 ) -> Relaxation:
     """Relax ``crystal`` at ``fidelity`` with FIRE (positions, and the cell through a Fréchet cell filter).
 
@@ -47,11 +48,12 @@ def relax(
         fmax: force convergence threshold (eV/Å).
         max_steps: optimiser step limit.
         relax_cell: also relax the lattice.
+        members: relax on the first this many ensemble members only (None: the ensemble mean).
     """
     if fmax <= 0 or max_steps < 0:
         raise ValueError(f"relax needs fmax > 0 and max_steps >= 0, got fmax={fmax}, max_steps={max_steps}")
     atoms = crystal.to_ase()
-    atoms.calc = MaceEnsembleCalculator(ensemble, fidelity)
+    atoms.calc = MaceEnsembleCalculator(ensemble, fidelity, members=members)
     target = FrechetCellFilter(atoms) if relax_cell else atoms
     optimiser = FIRE(target, logfile=None)
     converged = bool(optimiser.run(fmax=fmax, steps=max_steps))

@@ -64,3 +64,19 @@ def test_protocol_registry_and_errors(records: list[CrystalRecord]) -> None:
         generator_backend("gan")
     with pytest.raises(ValueError, match="at least one"):
         DiffusionGenerator(GeneratorConfig(**TINY)).fit([], progress=False)
+
+
+def test_warm_start_continues_from_the_trained_weights(records: list[CrystalRecord]) -> None:
+    config = GeneratorConfig(**{**TINY, "epochs": 6}, properties=["volume_per_atom"])
+    generator = DiffusionGenerator(config)
+    generator.fit(records, progress=False)
+    trained = {k: v.clone() for k, v in generator.diffusion.state_dict().items()}
+    mean = generator.condition_mean.copy()
+    cold = DiffusionGenerator(config)
+    cold.fit(records, GeneratorConfig(**{**TINY, "epochs": 1}, properties=["volume_per_atom"]), progress=False)
+    generator.fit(records[:5], GeneratorConfig(**{**TINY, "epochs": 1}, properties=["volume_per_atom"]), progress=False, warm_start=True)
+    # one epoch of fine-tuning moves the weights a little from the trained ones, far less than a fresh start is from them
+    moved = sum(float((generator.diffusion.state_dict()[k] - v).abs().sum()) for k, v in trained.items())
+    fresh = sum(float((cold.diffusion.state_dict()[k] - v).abs().sum()) for k, v in trained.items())
+    assert 0 < moved < 0.5 * fresh
+    np.testing.assert_array_equal(generator.condition_mean, mean)  # the condition statistics are kept

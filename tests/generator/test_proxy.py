@@ -43,3 +43,14 @@ def test_proxy_learns_the_volume_per_atom(crystals: list[Crystal]) -> None:
     with pytest.raises(ValueError, match="shape"):
         fit_proxy(crystals, targets[:3])
     assert proxy_graphs(crystals[:2], 5.0).num_crystals == 2
+
+
+def test_checkpoint_round_trip(crystals: list[Crystal], tmp_path) -> None:  # noqa: ANN001
+    from mfdisco.generator.proxy import load_proxy, save_proxy
+
+    targets = np.array([[c.volume / c.num_sites] for c in crystals])
+    proxy = fit_proxy(crystals, targets, epochs=2, hidden=8, layers=1, progress=False)
+    loaded, names = load_proxy(save_proxy(proxy, ["volume"], tmp_path / "p.pt"))
+    assert names == ["volume"]
+    np.testing.assert_array_equal(loaded.predict(crystals), proxy.predict(crystals))
+    torch.load(tmp_path / "p.pt", weights_only=True)

@@ -1,0 +1,165 @@
+"""Replay benchmark: pool-based active learning on the reference pool, divergence against baselines.
+
+The pool's compounds with a done PBE and CCSD(T) label are the candidates; their labels
+are known but hidden from the selector until it "labels" them. The truth is the CCSD(T)
+hull of the whole pool (plus elemental references); a hit is a selected compound with
+E_hull(ccsd_t) <= 0.1 eV/atom. Each seed starts from the elemental references and
+``--initial`` random compounds, then spends ``--budget`` CCSD(T) calculations in rounds
+of ``--k``; the real validator (MACE ensemble, the campaign's small config) is retrained
+on everything revealed before each round. Strategies, all with the same budget:
+
+    divergence   S = 0.7 D' + 0.3 U' (D = |ΔE_f,pbe - ΔE_f,ccsd_t| predicted, U = fingerprint
+                 distance to the revealed set), batch-diverse selection: mfdisco's rule
+    random       uniform draw
+    uncertainty  largest ensemble std of the CCSD(T) prediction
+    pbe_only     lowest predicted PBE energy above the revealed PBE hull (the DFT-only baseline)
+
+Prints hit rate and discoveries per CCSD(T) calculation (mean ± std over seeds) and
+their ratios to random, and saves the cumulative-hit curves as a PNG.
+
+    .venv/bin/python benchmarks/replay.py [--seeds 5] [--budget 8] [--k 2] [--initial 2] [--out benchmarks/replay.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from mfdisco.active_loop.config import DEFAULT_POOL_FILE, SMALL_VALIDATOR
+from mfdisco.active_loop.fingerprints import fingerprints
+from mfdisco.active_loop.hull import HullEntry, hull_distances
+from mfdisco.active_loop.scores import combined_score, divergence, nearest_distances, select_batch
+from mfdisco.core import Fidelity
+from mfdisco.labeller.pool_file import read_pool_file
+
+STRATEGIES = ("divergence", "random", "uncertainty", "pbe_only")
+HIT = 0.1  # eV/atom
+
+
+def load(path: Path) -> tuple[list, dict, dict]:
+    """(structures, labels[fidelity][index], is_element[index]) of pool members with PBE and CCSD(T) labels."""
+    by_hash: dict[str, dict] = {}
+    for entry in read_pool_file(path):
+        if entry.label.status == "done" and entry.label.fidelity in (Fidelity.PBE, Fidelity.CCSD_T):
+            item = by_hash.setdefault(entry.crystal.canonical_hash(), {"crystal": entry.crystal, "labels": {}})
+            item["labels"][entry.label.fidelity] = entry.label
+    items = [v for v in by_hash.values() if len(v["labels"]) == 2]
+    crystals = [v["crystal"] for v in items]
+    labels = {f: {i: v["labels"][f] for i, v in enumerate(items)} for f in (Fidelity.PBE, Fidelity.CCSD_T)}
+    return crystals, labels, {i: len(set(c.species)) == 1 for i, c in enumerate(crystals)}
+
+
+def truth(crystals: list, labels: dict, fidelity: Fidelity, known: set[int] | None = None) -> dict:
+    indices = sorted(labels[fidelity]) if known is None else sorted(known)
+    return hull_distances([HullEntry(i, Counter(crystals[i].species), labels[fidelity][i].energy_ev) for i in indices])
+
+
+def predicted_e_hull(crystals: list, labels: dict, known: set[int], candidates: list[int], energies: np.ndarray) -> np.ndarray:
+    """E_hull of each candidate's predicted PBE energy per atom against the revealed PBE hull."""
+    from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
+    from pymatgen.core import Composition
+
+    entries = [PDEntry(Composition(dict(Counter(crystals[i].species))), labels[Fidelity.PBE][i].energy_ev) for i in sorted(known)]
+    diagram = PhaseDiagram(entries)
+    out = []
+    for index, energy in zip(candidates, energies, strict=True):
+        entry = PDEntry(Composition(dict(Counter(crystals[index].species))), energy * crystals[index].num_sites)
+        out.append(diagram.get_e_above_hull(entry, allow_negative=True))
+    return np.array(out)
+
+
+def run_seed(strategy: str, seed: int, crystals, labels, elements, hits, args) -> list[int]:
+    """Cumulative hits after each CCSD(T) calculation."""
+    from mfdisco.validator.config import PotentialConfig
+    from mfdisco.validator.ensemble import train_ensemble
+    from mfdisco.validator.samples import samples_from_labels
+
+    rng = np.random.default_rng(seed)
+    compounds = [i for i in range(len(crystals)) if not elements[i]]
+    known = {i for i in range(len(crystals)) if elements[i]} | set(rng.choice(compounds, size=args.initial, replace=False).tolist())
+    curve: list[int] = []
+    config = PotentialConfig(**{**SMALL_VALIDATOR, "epochs": args.epochs, "ensemble_size": args.ensemble_size, "threads": args.threads, "seed": seed})
+    while len(curve) < args.budget:
+        pool = [i for i in compounds if i not in known]
+        if not pool:
+            break
+        k = min(args.k, args.budget - len(curve), len(pool))
+        if strategy == "random":
+            chosen = [pool[i] for i in rng.choice(len(pool), size=k, replace=False)]
+        else:
+            pairs = [(crystals[i], labels[f][i]) for i in sorted(known) for f in (Fidelity.PBE, Fidelity.CCSD_T)]
+            ensemble = train_ensemble(samples_from_labels(pairs), config, progress=False)
+            mu = {f.value: {crystals[i].species[0]: labels[f][i].energy_per_atom_ev for i in known if elements[i]} for f in (Fidelity.PBE, Fidelity.CCSD_T)}
+            for f in mu:  # lowest polymorph per element
+                for i in known:
+                    if elements[i]:
+                        mu[f][crystals[i].species[0]] = min(mu[f][crystals[i].species[0]], labels[Fidelity.parse(f)][i].energy_per_atom_ev)
+            fidelities, formation = ensemble.formation_energy_per_atom([crystals[i] for i in pool], mu, [Fidelity.PBE, Fidelity.CCSD_T])
+            if strategy == "divergence":
+                d = divergence(formation[:, 0], formation[:, 1])
+                prints = fingerprints([crystals[i] for i in pool])
+                u = nearest_distances(prints, fingerprints([crystals[i] for i in sorted(known)]))
+                picks = select_batch(combined_score(d, u), prints, k, 0.05)
+            elif strategy == "uncertainty":
+                std = ensemble.predict([crystals[i] for i in pool], [Fidelity.CCSD_T]).energy_per_atom_std[:, 0]
+                picks = list(np.argsort(-std)[:k])
+            else:
+                energies = ensemble.predict([crystals[i] for i in pool], [Fidelity.PBE]).energy_per_atom[:, 0]
+                picks = list(np.argsort(predicted_e_hull(crystals, labels, known, pool, energies))[:k])
+            chosen = [pool[int(p)] for p in picks]
+        for index in chosen:
+            known.add(index)
+            curve.append((curve[-1] if curve else 0) + int(index in hits))
+    return curve
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pool", type=Path, default=DEFAULT_POOL_FILE)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--budget", type=int, default=8, help="CCSD(T) calculations per run")
+    parser.add_argument("--k", type=int, default=2, help="selected per round")
+    parser.add_argument("--initial", type=int, default=2, help="random compounds revealed at the start")
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--ensemble-size", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "replay.png")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    crystals, labels, elements = load(args.pool)
+    cc_hull = truth(crystals, labels, Fidelity.CCSD_T)
+    compounds = [i for i in range(len(crystals)) if not elements[i]]
+    hits = {i for i in compounds if i in cc_hull and cc_hull[i].e_above_hull_per_atom_ev <= HIT}
+    print(f"pool: {len(compounds)} compounds with PBE and CCSD(T) labels, {sum(elements.values())} elemental structures; "
+          f"{len(hits)} compounds within {HIT} eV/atom of the CCSD(T) hull (base rate {len(hits) / max(1, len(compounds)):.2f})")
+    start = time.perf_counter()
+    curves = {s: [run_seed(s, seed, crystals, labels, elements, hits, args) for seed in range(args.seeds)] for s in STRATEGIES}
+    rates = {s: np.array([c[-1] / len(c) for c in curves[s]]) for s in STRATEGIES}
+    print(f"{'strategy':<12} {'hit rate':>16} {'disc./CCSD(T)':>14} {'x random':>9}   ({args.seeds} seeds, budget {args.budget}, k {args.k}; {time.perf_counter() - start:.0f} s)")
+    for s in STRATEGIES:
+        ratio = rates[s].mean() / rates["random"].mean() if rates["random"].mean() > 0 else float("nan")
+        print(f"{s:<12} {rates[s].mean():>8.2f} ± {rates[s].std():<5.2f} {rates[s].mean():>14.2f} {ratio:>9.2f}")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(5, 3.5))
+    for s in STRATEGIES:
+        mean = np.mean([np.pad(c, (0, args.budget - len(c)), mode="edge") for c in curves[s]], axis=0)
+        axis.plot(np.arange(1, len(mean) + 1), mean, marker="o", label=s)
+    axis.set_xlabel("CCSD(T) calculations")
+    axis.set_ylabel("discoveries (mean over seeds)")
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(args.out, dpi=120)
+    print(f"curves saved to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""End to end: a 2-cycle campaign on tiny models and gth-szv cells through Ray and SQLite; crash and resume.
+
+Real PySCF (gth-szv, small cutoff), real MACE, real diffusion model and a real local Ray
+cluster; only their sizes are small.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+
+from mfdisco.db import Calculation, Candidate, Cycle, HullDistance, Model, make_engine, read_session, upgrade
+
+TINY = {
+    "labeller": {"settings": {"basis": "gth-szv", "ke_cutoff_ha": 60.0, "timeout_s": 600}, "cpus_per_task": 1},
+    "ray": {"num_cpus": 2, "include_dashboard": False},
+    "logging": {"level": "INFO"},
+    "campaign": {
+        "elements": ["Mg", "O"], "max_atoms": 2, "n_candidates": 6, "k_select": 1, "max_cycles": 2, "relax_steps": 3,
+        "pool_file": None, "generator_time_s": 8, "generator_finetune_time_s": 4, "generator_max_atoms": 4, "proxy_epochs": 5,
+        "validator": {"num_channels": 8, "max_l": 0, "correlation": 1, "num_interactions": 1, "radial_mlp": [8], "epochs": 4,
+                      "ensemble_size": 2, "dtype": "float32", "threads": 1},
+        "generator": {"hidden": 16, "layers": 1, "sample_steps": 10, "corrector_steps": 0, "diffusion_steps": 50, "threads": 1},
+    },
+}
+
+
+def _config(tmp_path: Path, **campaign: object) -> Path:
+    tree = {**TINY, "db": {"url": f"sqlite:///{tmp_path / 'campaign.db'}"}, "campaign": {**TINY["campaign"], "work_dir": str(tmp_path / "runs"), **campaign}}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(tree))
+    return path
+
+
+def _mfdisco(config: Path, *args: str, **kwargs: object) -> subprocess.Popen:
+    env = {**os.environ, "MFDISCO_CONFIG": str(config), "RAY_ADDRESS": ""}
+    return subprocess.Popen([sys.executable, "-m", "mfdisco.platform.cli", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, **kwargs)
+
+
+def _count(engine, statement) -> int:  # noqa: ANN001
+    with read_session(engine) as session:
+        return int(session.scalar(statement) or 0)
+
+
+@pytest.mark.timeout(600)
+def test_two_cycle_campaign_end_to_end(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    process = _mfdisco(config, "run", "--name", "e2e")
+    output, _ = process.communicate(timeout=600)
+    assert process.returncode == 0, output[-3000:]
+    assert "campaign e2e: stopped, reached max_cycles (2)" in output
+    engine = make_engine(f"sqlite:///{tmp_path / 'campaign.db'}")
+    with read_session(engine) as session:
+        cycles = session.scalars(select(Cycle).order_by(Cycle.number)).all()
+        assert [c.status for c in cycles] == ["finished", "finished"]
+        selected = session.scalars(select(Candidate).where(Candidate.selected.is_(True))).all()
+        assert 1 <= len(selected) <= 2
+        for candidate in selected:  # PBE and CCSD(T) labels of every selected candidate, once each
+            fidelities = session.scalars(select(Calculation.fidelity).where(Calculation.structure_id == candidate.structure_id)).all()
+            assert sorted(fidelities) == ["ccsd_t", "pbe"]
+        assert session.scalar(select(func.count()).select_from(Calculation).where(Calculation.attempts != 1)) == 0
+        kinds = dict(session.execute(select(Model.kind, func.count()).group_by(Model.kind)).all())
+        assert kinds["validator"] == 3 and kinds["proxy"] == 3 and kinds["generator"] == 1  # start + every cycle; generator once
+        assert session.scalar(select(func.count()).select_from(HullDistance).where(HullDistance.fidelity == "ccsd_t")) >= 3
+    status = _mfdisco(config, "status")
+    text, _ = status.communicate(timeout=120)
+    assert status.returncode == 0 and "e2e" in text and "cycles of e2e" in text
+
+
+@pytest.mark.timeout(900)
+def test_kill_driver_mid_labelling_then_resume(tmp_path: Path) -> None:
+    config = _config(tmp_path, max_cycles=1)
+    url = f"sqlite:///{tmp_path / 'campaign.db'}"
+    process = _mfdisco(config, "run", "--name", "crash")
+    engine = make_engine(url)
+    deadline = time.monotonic() + 400
+    while time.monotonic() < deadline:  # wait until cycle 1 is labelling
+        time.sleep(1)
+        if (tmp_path / "campaign.db").exists():
+            upgrade(engine)
+            if _count(engine, select(func.count()).select_from(Cycle).where(Cycle.status == "selected")):
+                break
+        assert process.poll() is None, process.stdout.read()[-3000:]
+    else:
+        pytest.fail("cycle 1 never reached labelling")
+    time.sleep(1)
+    os.killpg(process.pid, signal.SIGKILL)  # the driver and everything it started
+    process.wait()
+    in_cycle = select(func.count()).select_from(Calculation).where(Calculation.cycle_id.is_not(None))
+    before = _count(engine, in_cycle)
+    assert before < 2, "the crash came too late: every label of the cycle was already stored"
+    resumed = _mfdisco(config, "run", "--resume", "crash")
+    output, _ = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, output[-3000:]
+    with read_session(engine) as session:
+        assert session.scalar(select(Cycle.status)) == "finished"
+        n_selected = session.scalar(select(func.count()).select_from(Candidate).where(Candidate.selected.is_(True)))
+        rows = session.execute(select(Calculation.structure_id, Calculation.fidelity, Calculation.attempts).where(Calculation.cycle_id.is_not(None))).all()
+    assert len(rows) == 2 * n_selected  # exact: PBE and CCSD(T) of each selected candidate
+    assert len({(s, f) for s, f, _ in rows}) == len(rows)  # no duplicate calculation rows
+    assert all(attempts == 1 for _, _, attempts in rows)  # a label lost in flight was computed once more, never twice
