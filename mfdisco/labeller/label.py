@@ -101,6 +101,8 @@ def label(crystal: Crystal, fidelity: Fidelity | str, settings: LabelSettings | 
     problem = limit_problem(estimate, settings)
     if problem is None and fidelity is Fidelity.CCSD_T and tuple(settings.kmesh) != (1, 1, 1):
         problem = "CCSD(T) runs at Γ only in this version; use a supercell instead of a k-mesh"
+    if problem is None and fidelity is Fidelity.CCSD_T and estimate.n_virtual - (estimate.two_s > 0) < 1:
+        problem = f"{estimate.n_ao} orbitals for {estimate.n_occupied} occupied leave no virtual orbital for CCSD(T); use a larger basis"
     if problem is not None:
         return finish(status="refused", error=problem, details=details)
     try:

@@ -174,6 +174,7 @@ class CampaignRunner:
             self._model_path("generator"), compositions, condition, campaign.guidance, int(rng.integers(2**31)), threads
         ))
         known = [c for _, c, _ in db.structures_within(self.engine, campaign.elements, campaign.max_atoms)]
+        proposed = _at_expected_volume(proposed, [c for _, c, _ in db.structures_within(self.engine, campaign.elements)])
         first = filter_candidates(proposed, known, campaign.elements, campaign.min_atoms, campaign.max_atoms)
         mu = {f.value: reference_mu(self._labelled(f)) for f in self.campaign.fidelities}
         scored = ray.get(self._remote(tasks.relax_and_predict, threads).remote(
@@ -398,6 +399,14 @@ class CampaignRunner:
                     row.divergence, row.pred_ef_ccsd_t_ev_per_atom, row.pred_std_ccsd_t_ev_per_atom or 0.0, *cc[row.structure_id]
                 ))
         return found
+
+
+def _at_expected_volume(crystals: list, known: list) -> list:
+    """Candidates scaled to the volume their composition has in known structures (``active_loop.volumes``)."""
+    from mfdisco.active_loop.volumes import expected_volumes, scale_to_volume
+
+    targets = expected_volumes(crystals, known)
+    return [scale_to_volume(c, v) if v is not None else c for c, v in zip(crystals, targets, strict=True)]
 
 
 def _hash(fidelity: Fidelity, settings: Any) -> str:

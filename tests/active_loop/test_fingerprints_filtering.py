@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from mfdisco.active_loop.filtering import filter_candidates
 from mfdisco.active_loop.fingerprints import fingerprints, structure_fingerprint
@@ -48,3 +49,27 @@ def test_filter_reasons() -> None:
         "duplicate (canonical hash)": 1, "structurally invalid": 1, "elements outside the campaign": 1, "duplicate (StructureMatcher)": 2,
     }
     assert report.n_valid == 4 and report.novelty == 0.25
+
+
+def test_atomic_volumes_and_rescaling() -> None:
+    from mfdisco.active_loop.volumes import expected_volume, expected_volumes, fit_atomic_volumes, scale_to_volume
+
+    def cube(species: list[str], volume: float) -> Crystal:
+        frac = [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0, 0]][: len(species)]
+        return Crystal.from_species(np.eye(3) * volume ** (1 / 3), species, frac)
+
+    # additive by construction: v_Mg = 10, v_O = 8, v_Ca = 20 Å³/atom
+    known = [cube(["Mg"], 10.0), cube(["O", "O"], 16.0), cube(["Mg", "O"], 18.0), cube(["Ca", "O"], 28.0)]
+    volumes = fit_atomic_volumes(known)
+    assert volumes == pytest.approx({"Ca": 20.0, "Mg": 10.0, "O": 8.0})
+    assert expected_volume(cube(["Mg", "O", "O"], 50.0), volumes) == pytest.approx(26.0)
+    assert expected_volume(Crystal.from_species(np.eye(3) * 3, ["Ba"], [[0, 0, 0]]), volumes) is None
+    # same chemical system known: its mean volume per atom; elemental structures never count
+    candidates = [cube(["Mg", "O", "O"], 50.0), cube(["Ca", "Mg", "O"], 50.0), cube(["Ba", "O"], 50.0)]
+    assert expected_volumes(candidates, known + [cube(["Mg", "O", "O"], 26.0)]) == pytest.approx([26.5, 38.0, None])  # Mg-O: mean of 9 and 26/3 Å³/atom, x 3
+    mgo = _mgo()
+    blown_up = Crystal(mgo.lattice * 1.6, mgo.frac_coords, mgo.atomic_numbers)
+    rescaled = scale_to_volume(blown_up, mgo.volume)
+    np.testing.assert_allclose(rescaled.lattice, mgo.lattice, atol=1e-9)
+    with pytest.raises(ValueError, match="positive"):
+        scale_to_volume(mgo, 0.0)

@@ -22,6 +22,13 @@ def test_cost_over_the_limits_is_refused_before_running(lih: Crystal, fast: dict
     assert result.details["cost"]["n_orbitals"] > 10
 
 
+def test_basis_without_virtual_orbitals_is_refused_for_ccsd_t() -> None:
+    from mfdisco.labeller.references import reference_crystal
+
+    result = label(reference_crystal("Mg"), "ccsd_t", LabelSettings(basis="gth-szv", ke_cutoff_ha=60.0))
+    assert result.status == "refused" and "no virtual orbital" in result.error
+
+
 def test_unsupported_element_is_refused_naming_it() -> None:
     zno = Crystal.from_species(2.28 * np.array([[0, 1, 1], [1, 0, 1], [1, 1, 0]]), ["Zn", "O"], [[0, 0, 0], [0.5, 0.5, 0.5]])
     result = label(zno, "ccsd_t")
