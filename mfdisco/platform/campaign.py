@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from mfdisco.active_loop.compositions import candidate_compositions, draw_compos
 from mfdisco.active_loop.filtering import filter_candidates
 from mfdisco.active_loop.fingerprints import fingerprints
 from mfdisco.active_loop.monitoring import CampaignMetrics
+from mfdisco.active_loop.volumes import reduced_cell
 from mfdisco.active_loop import tasks
 from mfdisco.core import Fidelity, MfdiscoError
 from mfdisco import db
@@ -180,6 +181,7 @@ class CampaignRunner:
         scored = ray.get(self._remote(tasks.relax_and_predict, threads).remote(
             self._model_path("validator"), [proposed[i] for i in first.kept], mu, campaign.relax_steps, threads
         )) if first.kept else []
+        scored = [replace(s, crystal=reduced_cell(s.crystal)) for s in scored]
         second = filter_candidates([s.crystal for s in scored], known, campaign.elements, campaign.min_atoms, campaign.max_atoms)
         kept = [scored[i] for i in second.kept if scored[i].formation_per_atom.get("pbe") is not None and scored[i].formation_per_atom.get("ccsd_t") is not None]
         ece = self._validator_ece()
@@ -402,11 +404,11 @@ class CampaignRunner:
 
 
 def _at_expected_volume(crystals: list, known: list) -> list:
-    """Candidates scaled to the volume their composition has in known structures (``active_loop.volumes``)."""
+    """Candidates scaled to the volume their composition has in known structures, in a Niggli-reduced basis."""
     from mfdisco.active_loop.volumes import expected_volumes, scale_to_volume
 
     targets = expected_volumes(crystals, known)
-    return [scale_to_volume(c, v) if v is not None else c for c, v in zip(crystals, targets, strict=True)]
+    return [reduced_cell(scale_to_volume(c, v) if v is not None else c) for c, v in zip(crystals, targets, strict=True)]
 
 
 def _hash(fidelity: Fidelity, settings: Any) -> str:

@@ -14,6 +14,7 @@ __all__ = ["run_command", "status_command"]
 
 logger = logging.getLogger(__name__)
 
+_SHORT = {"metallicity_trap": "trap", "validator_overconfidence": "overconf", "stagnation": "stagnant"}
 DISCOVERY_SQL = "SELECT campaign, cycle, formula, e_hull_ccsd_t_ev_per_atom, e_hull_pbe_ev_per_atom, pbe_wrong_call FROM discovered_candidates"
 
 
@@ -53,17 +54,19 @@ def run_command(
                       f"{runner.campaign.n_candidates} candidates and {runner.campaign.k_select} labels per cycle")
         outcome = _guard(lambda: runner.run(cycles))
     table = Table(title=f"campaign {outcome.name}: stopped, {outcome.stop_reason} ({outcome.seconds / 60:.1f} min)")
-    for column in ("cycle", "mode", "generated", "valid", "novel", "selected", "labelled", "failed", "discoveries", "max D (eV/atom)", "ECE", "signatures"):
+    for column in ("cycle", "mode", "gen", "valid", "novel", "sel", "done", "fail", "hits", "max D", "ECE", "signatures"):
         table.add_column(column, justify="right")
     for c in outcome.cycles:
         table.add_row(
-            str(c["number"]), c["mode"], str(c["n_generated"]), str(c["n_valid"]), str(c["n_novel"]), str(c["n_selected"]),
+            str(c["number"]), c["mode"][:4], str(c["n_generated"]), str(c["n_valid"]), str(c["n_novel"]), str(c["n_selected"]),
             str(c["n_labelled"]), str(c["n_failed"]), str(c["n_discoveries"]),
             "-" if c["max_divergence_ev_per_atom"] is None else f"{c['max_divergence_ev_per_atom']:.3f}",
             "-" if c["ece"] is None else f"{c['ece']:.3f}",
-            ", ".join(s["name"] for s in c["failure_signatures"] or []) or "-",
+            ", ".join(_SHORT.get(s["name"], s["name"]) for s in c["failure_signatures"] or []) or "-",
         )
     console.print(table)
+    console.print("gen/valid/novel: candidates generated, valid, new after relaxation; sel: selected; done/fail: their labels; "
+                  "hits: discoveries; max D: largest predicted |ΔE_f,pbe − ΔE_f,ccsd_t| (eV/atom); mode boot(strap) or sele(ction)")
     engine.dispose()
     console.print("See the discoveries and the campaign with SQL:")
     console.print(f'  mfdisco query "{DISCOVERY_SQL} WHERE campaign = \'{outcome.name}\'"', highlight=False, markup=False)

@@ -73,3 +73,15 @@ def test_atomic_volumes_and_rescaling() -> None:
     np.testing.assert_allclose(rescaled.lattice, mgo.lattice, atol=1e-9)
     with pytest.raises(ValueError, match="positive"):
         scale_to_volume(mgo, 0.0)
+
+
+def test_reduced_cell_is_the_same_structure_with_short_vectors() -> None:
+    from mfdisco.active_loop.volumes import reduced_cell
+
+    mgo = _mgo()
+    skewed_lattice = np.array([[1, 0, 0], [3, 1, 0], [-2, 4, 1]]) @ mgo.lattice  # unimodular: same lattice
+    skewed = Crystal(skewed_lattice, mgo.cart_coords @ np.linalg.inv(skewed_lattice) % 1.0, mgo.atomic_numbers)
+    reduced = reduced_cell(skewed)
+    assert reduced.canonical_hash() == mgo.canonical_hash()
+    assert np.linalg.norm(reduced.lattice, axis=1).max() < 0.5 * np.linalg.norm(skewed.lattice, axis=1).max()
+    assert reduced.volume == pytest.approx(mgo.volume) and list(reduced.species) == list(mgo.species)

@@ -21,7 +21,7 @@ from mfdisco.db import Calculation, Candidate, Cycle, HullDistance, Model, make_
 
 TINY = {
     # gth-szv for DFT; CCSD(T) needs virtual orbitals that Mg's szv basis lacks, so it keeps its default basis
-    "labeller": {"settings": {"basis": "gth-szv", "ke_cutoff_ha": 60.0, "timeout_s": 600}, "per_fidelity": {"ccsd_t": {"basis": "auto"}}, "cpus_per_task": 1},
+    "labeller": {"settings": {"basis": "gth-szv", "ke_cutoff_ha": 60.0, "timeout_s": 600, "max_scf_cycles": 50, "max_cc_cycles": 15}, "per_fidelity": {"ccsd_t": {"basis": "auto"}}, "cpus_per_task": 1},
     "ray": {"num_cpus": 2, "include_dashboard": False},
     "logging": {"level": "INFO"},
     "campaign": {
