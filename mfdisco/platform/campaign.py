@@ -239,7 +239,9 @@ class CampaignRunner:
 
     def _label_selected(self, cycle_id: int, number: int) -> None:
         selected = db.selected_structures(self.engine, cycle_id)
-        jobs = [LabelJob(sid, f, self.cfg.labeller.settings_for(f)) for sid, _ in selected for f in self.campaign.fidelities]
+        limit = {"timeout_s": self.campaign.label_timeout_s}
+        # fidelity-major: the slow DFT labels of all candidates start first, in parallel
+        jobs = [LabelJob(sid, f, self.cfg.labeller.settings_for(f).model_copy(update=limit)) for f in self.campaign.fidelities for sid, _ in selected]
         self._label(jobs, cycle_id)
         done = failed = 0
         for sid, _ in selected:

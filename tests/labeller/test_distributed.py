@@ -70,3 +70,47 @@ def test_label_command(local_ray: None, tmp_path: Path, lih: Crystal, monkeypatc
 def test_unknown_structure_is_refused_before_anything_runs(local_ray: None, engine: Engine, fast_settings: LabelSettings) -> None:
     with pytest.raises(LookupError, match="no structure with id 424242"):
         label_many(engine, [LabelJob(424242, Fidelity.PBE, fast_settings)])
+
+
+def _our_label_workers() -> list[int]:
+    """PIDs of Ray workers running a label task that belong to this test session's cluster."""
+    import os
+    import subprocess
+
+    found = subprocess.run(["pgrep", "-f", "ray::_run_task"], capture_output=True, text=True).stdout.split()
+    ours = []
+    for pid in map(int, found):
+        try:
+            if os.getsid(pid) == os.getsid(0):
+                ours.append(pid)
+        except ProcessLookupError:
+            continue
+    return ours
+
+
+def test_worker_killed_during_a_label_task_is_retried_and_stored_once(local_ray: None, engine: Engine, lih: Crystal, fast_settings: LabelSettings) -> None:
+    import os
+    import signal
+    import threading
+    import time
+
+    (lih_id,) = add_structures(engine, [NewStructure(lih, "t")]).ids
+    killed: list[int] = []
+
+    def kill_first_worker() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not killed:
+            for pid in _our_label_workers():
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                return
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_first_worker)
+    killer.start()
+    report = label_many(engine, [LabelJob(lih_id, Fidelity.PBE, fast_settings)], max_retries=2)
+    killer.join()
+    assert killed, "no label worker appeared to kill"
+    assert report.outcomes == {"done": 1}  # Ray re-ran the task on a new worker
+    row = find_calculation(engine, lih_id, Fidelity.PBE, settings_hash(Fidelity.PBE, fast_settings))
+    assert row.status == "done" and row.attempts == 1  # stored once

@@ -7,7 +7,6 @@ cluster; only their sizes are small.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -93,7 +92,8 @@ def test_kill_driver_mid_labelling_then_resume(tmp_path: Path) -> None:
     else:
         pytest.fail("cycle 1 never reached labelling")
     time.sleep(1)
-    os.killpg(process.pid, signal.SIGKILL)  # the driver and everything it started
+    # kill -9 of the driver and of everything it started (its local Ray cluster and workers)
+    subprocess.run(["pkill", "-KILL", "-s", str(process.pid)], check=False)
     process.wait()
     in_cycle = select(func.count()).select_from(Calculation).where(Calculation.cycle_id.is_not(None))
     before = _count(engine, in_cycle)
