@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from mfdisco.core import Fidelity, atomic_number
+from mfdisco.core import Fidelity, element_symbols
 from mfdisco.generator.config import GeneratorConfig
 from mfdisco.validator.config import PotentialConfig
 
@@ -117,15 +117,8 @@ class CampaignConfig(BaseModel):
 
     @field_validator("elements", mode="before")
     @classmethod
-    def _split(cls, value: object) -> object:
-        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
-
-    @field_validator("elements")
-    @classmethod
-    def _known(cls, value: list[str]) -> list[str]:
-        for symbol in value:
-            atomic_number(symbol)  # raises naming the unknown symbol
-        return sorted({s.strip().capitalize() for s in value})
+    def _symbols(cls, value: Any) -> Any:
+        return sorted(set(element_symbols(value))) if isinstance(value, str | list | tuple) else value
 
     @field_validator("fidelities")
     @classmethod

@@ -3,7 +3,7 @@
 This package imports nothing else of the project.
 """
 
-from mfdisco.core.crystal import MIN_VOLUME_A3, Crystal, atomic_number, element_symbol
+from mfdisco.core.crystal import MIN_VOLUME_A3, Crystal, atomic_number, element_symbol, element_symbols
 from mfdisco.core.errors import InvalidCrystalError, MfdiscoError, StructureFormatError
 from mfdisco.core.fidelity import Fidelity
 from mfdisco.core.label import LABEL_STATUSES, Label, LabelStatus
@@ -54,6 +54,7 @@ __all__ = [
     "STRUCTURE_FORMATS",
     "StructureFormatError",
     "atomic_number",
+    "element_symbols",
     "canonical_hash",
     "check_structure",
     "closest_pair",

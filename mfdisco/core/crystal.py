@@ -8,6 +8,8 @@ validated on construction, and converts to and from pymatgen ``Structure`` and A
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
     from ase import Atoms
     from pymatgen.core import Structure
 
-__all__ = ["Crystal", "MIN_VOLUME_A3", "atomic_number", "element_symbol"]
+__all__ = ["Crystal", "MIN_VOLUME_A3", "atomic_number", "element_symbols", "element_symbol"]
 
 #: Smallest cell volume accepted (Å³); DESIGN.md's structural-validity bound.
 MIN_VOLUME_A3: float = 0.1
@@ -43,6 +45,19 @@ def atomic_number(symbol: str) -> int:
     if z == 0:
         raise InvalidCrystalError(f"unknown element {symbol!r}")
     return z
+
+
+def element_symbols(value: str | Sequence[str]) -> list[str]:
+    """Element symbols from ``"Mg, O"`` or ``["mg", "O"]``: stripped, capitalised, order kept.
+
+    Raises:
+        InvalidCrystalError: naming an unknown symbol.
+    """
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    symbols = [str(part).strip().capitalize() for part in parts if str(part).strip()]
+    for symbol in symbols:
+        atomic_number(symbol)
+    return symbols
 
 
 def element_symbol(z: int) -> str:

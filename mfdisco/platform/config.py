@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mfdisco.active_loop.config import CampaignConfig
-from mfdisco.core import Fidelity, MfdiscoError, atomic_number
+from mfdisco.core import Fidelity, MfdiscoError, element_symbols
 from mfdisco.db import DEFAULT_DB_URL, normalise_url
 from mfdisco.generator.config import GeneratorConfig
 from mfdisco.generator.datasets import DEFAULT_ELEMENTS
@@ -88,15 +88,8 @@ class DataConfig(_Section):
 
     @field_validator("elements", mode="before")
     @classmethod
-    def _split(cls, value: Any) -> Any:
-        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
-
-    @field_validator("elements")
-    @classmethod
-    def _known(cls, value: list[str]) -> list[str]:
-        for symbol in value:
-            atomic_number(symbol)  # raises naming the unknown symbol
-        return [s.strip().capitalize() for s in value]
+    def _symbols(cls, value: Any) -> Any:
+        return element_symbols(value) if isinstance(value, str | list | tuple) else value
 
     @field_validator("cache_dir")
     @classmethod
