@@ -149,8 +149,9 @@ class CampaignRunner:
         missing = [f.value for f in self.campaign.fidelities if set(reference_mu(self._labelled(f))) < set(self.campaign.elements)]
         if missing:
             raise MfdiscoError(f"elemental references of {self.campaign.elements} could not be labelled at {missing}; see the calculations table")
-        if self._model_path("validator") is None or self._model_path("generator") is None:
-            self._train_models(cycle_id=None, number=0, generator=self._model_path("generator") is None)
+        missing_generator = self._model_path("generator") is None
+        if missing_generator or self._model_path("validator") is None:
+            self._train_models(cycle_id=None, number=0, generator=missing_generator)
 
     # ------------------------------------------------------------------ one cycle
     def _run_cycle(self, cycle_id: int, number: int) -> None:
@@ -174,8 +175,8 @@ class CampaignRunner:
         proposed = ray.get(self._remote(tasks.propose_candidates, threads).remote(
             self._model_path("generator"), compositions, condition, campaign.guidance, int(rng.integers(2**31)), threads
         ))
-        known = [c for _, c, _ in db.structures_within(self.engine, campaign.elements, campaign.max_atoms)]
-        proposed = _at_expected_volume(proposed, [c for _, c, _ in db.structures_within(self.engine, campaign.elements)])
+        known = [c for _, c, _ in db.structures_within(self.engine, campaign.elements)]  # any size: dedup is supercell-invariant
+        proposed = _at_expected_volume(proposed, known)
         first = filter_candidates(proposed, known, campaign.elements, campaign.min_atoms, campaign.max_atoms)
         mu = {f.value: reference_mu(self._labelled(f)) for f in self.campaign.fidelities}
         scored = ray.get(self._remote(tasks.relax_and_predict, threads).remote(
@@ -319,8 +320,9 @@ class CampaignRunner:
                      campaign_id=self.campaign_id, cycle_id=cycle_id)
 
     def _train_proxy(self, number: int):  # noqa: ANN202 - ray.ObjectRef
-        table = descriptor_table(self._labelled(Fidelity.PBE), self.campaign.quantum_descriptors)
-        labelled = {item.structure_id: item.crystal for item in self._labelled(Fidelity.PBE)}
+        labelled_pbe = self._labelled(Fidelity.PBE)
+        table = descriptor_table(labelled_pbe, self.campaign.quantum_descriptors)
+        labelled = {item.structure_id: item.crystal for item in labelled_pbe}
         ids = sorted(table)
         if len(ids) < 2:
             raise MfdiscoError(f"the descriptor proxy needs PBE labels with descriptors; {len(ids)} found")
@@ -386,8 +388,9 @@ class CampaignRunner:
     def _condition(self) -> dict[str, float] | None:
         """q of the labelled structure (campaign elements) with the largest |ΔE_f,pbe − ΔE_f,ccsd_t|."""
         elements = self.campaign.elements
-        pbe, cc = hulls(self._labelled(Fidelity.PBE, elements)), hulls(self._labelled(Fidelity.CCSD_T, elements))
-        table = descriptor_table(self._labelled(Fidelity.PBE, elements), self.campaign.quantum_descriptors)
+        labelled_pbe = self._labelled(Fidelity.PBE, elements)
+        pbe, cc = hulls(labelled_pbe), hulls(self._labelled(Fidelity.CCSD_T, elements))
+        table = descriptor_table(labelled_pbe, self.campaign.quantum_descriptors)
         gaps = {sid: abs(pbe[sid].formation_energy_per_atom_ev - cc[sid].formation_energy_per_atom_ev) for sid in set(pbe) & set(cc) & set(table)}
         if not gaps:
             return None
