@@ -43,8 +43,6 @@ def run_command(
     console.print(f"database {_safe_url(cfg.db.url)} at revision {revision}")
     _print_report(_import(cfg, None, "builtin", None), show_rejects=5)
     engine = _engine(cfg)
-    connect_ray(cfg.ray)
-    _dashboard_hint(cfg)
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:.0f} labels"), TimeElapsedColumn())
     with Progress(*columns, console=errors, transient=True) as progress:
         task = progress.add_task("PySCF labels", total=None)
@@ -52,6 +50,8 @@ def run_command(
         runner = _guard(lambda: CampaignRunner.resume(cfg, engine, resume, on_label) if resume else CampaignRunner.start(cfg, engine, name, on_label))
         console.print(f"campaign {runner.name} (id {runner.campaign_id}): elements {'-'.join(runner.campaign.elements)}, "
                       f"{runner.campaign.n_candidates} candidates and {runner.campaign.k_select} labels per cycle")
+        connect_ray(runner.cfg.ray)
+        _dashboard_hint(runner.cfg)
         outcome = _guard(lambda: runner.run(cycles))
     table = Table(title=f"campaign {outcome.name}: stopped, {outcome.stop_reason} ({outcome.seconds / 60:.1f} min)")
     for column in ("cycle", "mode", "gen", "valid", "novel", "sel", "done", "fail", "hits", "max D", "ECE", "signatures"):

@@ -78,8 +78,12 @@ def test_bad_inputs_exit_with_a_message(db_option: list[str], tmp_path: Path) ->
     assert bad_url.exit_code == 1 and "db.url" in bad_url.output
 
 
-def test_run_prepares_the_database_and_prints_a_summary(db_option: list[str]) -> None:
-    result = _run([*db_option, "run"])
-    assert result.exit_code == 0, result.output
-    assert "structures by chemical system size" in result.stdout
-    assert "114 structures stored" in result.stdout
+def test_run_refuses_bad_options_before_starting_anything(db_option: list[str]) -> None:
+    both = runner.invoke(app, [*db_option, "run", "--name", "a", "--resume", "b"])
+    assert both.exit_code == 2 and "either --name" in both.output
+    zero = runner.invoke(app, [*db_option, "run", "--cycles", "0"])
+    assert zero.exit_code == 2 and "--cycles" in zero.output
+    missing = runner.invoke(app, [*db_option, "run", "--resume", "nowhere"])
+    assert missing.exit_code == 1 and "no campaign named 'nowhere'" in missing.output
+    status = runner.invoke(app, [*db_option, "status"])
+    assert status.exit_code == 0 and "no campaign yet" in status.output
