@@ -64,7 +64,9 @@ def run_command(
             "-" if c["ece"] is None else f"{c['ece']:.3f}",
             ", ".join(_SHORT.get(s["name"], s["name"]) for s in c["failure_signatures"] or []) or "-",
         )
-    console.print(table, width=max(console.width, 132))
+    from rich.console import Console
+
+    Console(width=max(console.width, 140), soft_wrap=True).print(table)  # the cycle table needs its columns
     console.print("gen/valid/novel: candidates generated, valid, new after relaxation; sel: selected; done/fail: their labels; "
                   "hits: discoveries; max D: largest predicted |ΔE_f,pbe − ΔE_f,ccsd_t| (eV/atom); mode boot(strap) or sele(ction)")
     engine.dispose()
