@@ -36,6 +36,7 @@ from mfdisco.active_loop.hull import HullEntry, hull_distances
 from mfdisco.active_loop.scores import combined_score, divergence, nearest_distances, select_batch
 from mfdisco.core import Fidelity
 from mfdisco.labeller.pool_file import read_pool_file
+from mfdisco.platform.campaign_data import LabelledStructure, reference_mu
 
 STRATEGIES = ("divergence", "random", "uncertainty", "pbe_only")
 HIT = 0.1  # eV/atom
@@ -94,11 +95,7 @@ def run_seed(strategy: str, seed: int, crystals, labels, elements, hits, args) -
         else:
             pairs = [(crystals[i], labels[f][i]) for i in sorted(known) for f in (Fidelity.PBE, Fidelity.CCSD_T)]
             ensemble = train_ensemble(samples_from_labels(pairs), config, progress=False)
-            mu = {f.value: {crystals[i].species[0]: labels[f][i].energy_per_atom_ev for i in known if elements[i]} for f in (Fidelity.PBE, Fidelity.CCSD_T)}
-            for f in mu:  # lowest polymorph per element
-                for i in known:
-                    if elements[i]:
-                        mu[f][crystals[i].species[0]] = min(mu[f][crystals[i].species[0]], labels[Fidelity.parse(f)][i].energy_per_atom_ev)
+            mu = {f.value: reference_mu([LabelledStructure(i, crystals[i], labels[f][i]) for i in sorted(known) if elements[i]]) for f in (Fidelity.PBE, Fidelity.CCSD_T)}
             fidelities, formation = ensemble.formation_energy_per_atom([crystals[i] for i in pool], mu, [Fidelity.PBE, Fidelity.CCSD_T])
             if strategy == "divergence":
                 d = divergence(formation[:, 0], formation[:, 1])

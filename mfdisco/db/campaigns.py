@@ -244,9 +244,9 @@ def hull_distances_of(engine: Engine, campaign_id: int, fidelity: Fidelity) -> d
         return {sid: (ef, eh) for sid, ef, eh in session.execute(statement)}
 
 
-def structures_within(engine: Engine, elements: Sequence[str], max_sites: int | None = None) -> list[tuple[int, Crystal, dict[str, Any]]]:
-    """(id, crystal, properties) of every stored structure made only of ``elements`` (at most ``max_sites`` sites)."""
-    allowed = set(elements)
+def structures_within(engine: Engine, elements: Sequence[str] | None, max_sites: int | None = None) -> list[tuple[int, Crystal, dict[str, Any]]]:
+    """(id, crystal, properties) of every stored structure made only of ``elements`` (None: any) with at most ``max_sites`` sites."""
+    allowed = None if elements is None else set(elements)
     statement = select(Structure).order_by(Structure.id)
     if max_sites is not None:
         statement = statement.where(Structure.nsites <= max_sites)
@@ -254,7 +254,7 @@ def structures_within(engine: Engine, elements: Sequence[str], max_sites: int | 
         return [
             (row.id, structure_to_crystal(row), dict(row.properties or {}))
             for row in session.scalars(statement)
-            if set(row.elements.split("-")) <= allowed
+            if allowed is None or set(row.elements.split("-")) <= allowed
         ]
 
 

@@ -37,6 +37,7 @@ from mfdisco import db
 from mfdisco.generator.datasets.records import CrystalRecord
 from mfdisco.labeller.distributed import LabelJob, label_many
 from mfdisco.labeller.references import reference_jobs
+from mfdisco.labeller.settings import settings_hash
 from mfdisco.platform.campaign_data import LabelledStructure, descriptor_table, hulls, import_pool, labelled_at, reference_mu
 from mfdisco.platform.config import MfdiscoConfig
 
@@ -247,7 +248,7 @@ class CampaignRunner:
         done = failed = 0
         for sid, _ in selected:
             for f in self.campaign.fidelities:
-                row = db.find_calculation(self.engine, sid, f, _hash(f, self.cfg.labeller.settings_for(f)))
+                row = db.find_calculation(self.engine, sid, f, settings_hash(f, self.cfg.labeller.settings_for(f)))
                 done += row is not None and row.status == "done"
                 failed += row is not None and row.status in ("failed", "refused")
         db.update_cycle(self.engine, cycle_id, status="labelled", n_labelled=done, n_failed=failed)
@@ -263,7 +264,7 @@ class CampaignRunner:
             results = hulls(self._labelled(fidelity, campaign.elements))
             settings = self.cfg.labeller.settings_for(fidelity)
             db.replace_hull_distances(
-                self.engine, self.campaign_id, cycle_id, fidelity, _hash(fidelity, settings),
+                self.engine, self.campaign_id, cycle_id, fidelity, settings_hash(fidelity, settings),
                 {sid: (r.formation_energy_per_atom_ev, r.e_above_hull_per_atom_ev) for sid, r in results.items()},
             )
         found = db.cycle_discoveries(self.engine, self.campaign_id, campaign.hit_threshold_ev_per_atom)
@@ -335,7 +336,7 @@ class CampaignRunner:
         """Generator records: stored structures (≤ generator_max_atoms) with q from PBE labels, else from the proxy."""
         from mfdisco.generator.proxy import load_proxy
 
-        rows = [(sid, c) for sid, c, _ in db.structures_within(self.engine, _all_elements(), self.campaign.generator_max_atoms)]
+        rows = [(sid, c) for sid, c, _ in db.structures_within(self.engine, None, self.campaign.generator_max_atoms)]
         table = descriptor_table(self._labelled(Fidelity.PBE), self.campaign.quantum_descriptors)
         proxy, names = load_proxy(proxy_path)
         unlabelled = [c for sid, c in rows if sid not in table]
@@ -361,7 +362,7 @@ class CampaignRunner:
         """Label ``jobs`` except those already stored as done, failed or refused (never computed twice)."""
         todo = []
         for job in jobs:
-            row = db.find_calculation(self.engine, job.structure_id, job.fidelity, _hash(job.fidelity, job.settings))
+            row = db.find_calculation(self.engine, job.structure_id, job.fidelity, settings_hash(job.fidelity, job.settings))
             if row is None or row.status in ("pending", "running"):
                 todo.append(job)
         if todo:
@@ -414,18 +415,6 @@ def _at_expected_volume(crystals: list, known: list) -> list:
 
     targets = expected_volumes(crystals, known)
     return [reduced_cell(scale_to_volume(c, v) if v is not None else c) for c, v in zip(crystals, targets, strict=True)]
-
-
-def _hash(fidelity: Fidelity, settings: Any) -> str:
-    from mfdisco.labeller.settings import settings_hash
-
-    return settings_hash(fidelity, settings)
-
-
-def _all_elements() -> list[str]:
-    from mfdisco.core.crystal import element_symbol
-
-    return [element_symbol(z) for z in range(1, 119)]
 
 
 def _cycle_values(cycle: Any) -> dict[str, Any]:
