@@ -19,7 +19,7 @@ from mfdisco.db.campaigns import (
     structures_within,
     update_cycle,
 )
-from mfdisco.db.calculations import calculation_to_label, done_labels, find_calculation, record_label
+from mfdisco.db.calculations import InFlight, calculation_to_label, done_labels, find_calculation, mark_in_flight, record_label
 from mfdisco.db.engine import (
     DEFAULT_DB_URL,
     DatabaseURLError,
@@ -60,7 +60,7 @@ from mfdisco.db.structures import (
     structure_counts,
     structure_to_crystal,
 )
-from mfdisco.db.views import VIEWS
+from mfdisco.db.views import VIEWS, campaign_summary_of, discoveries_of
 
 __all__ = [
     "CYCLE_STEPS",
@@ -87,6 +87,8 @@ __all__ = [
     "CALCULATION_STATUSES",
     "DEFAULT_DB_URL",
     "VIEWS",
+    "discoveries_of",
+    "campaign_summary_of",
     "AddResult",
     "Base",
     "Calculation",
@@ -115,6 +117,8 @@ __all__ = [
     "query_view",
     "read_session",
     "record_label",
+    "mark_in_flight",
+    "InFlight",
     "run_read_only",
     "sqlite_path",
     "structure_counts",

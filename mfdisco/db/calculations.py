@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Engine, or_, select
 
@@ -13,7 +15,7 @@ from mfdisco.db.engine import read_session, write_session
 from mfdisco.db.models import Calculation, Structure
 from mfdisco.db.structures import structure_to_crystal
 
-__all__ = ["find_calculation", "record_label", "calculation_to_label", "done_labels"]
+__all__ = ["find_calculation", "record_label", "mark_in_flight", "InFlight", "calculation_to_label", "done_labels"]
 
 
 def find_calculation(engine: Engine, structure_id: int, fidelity: Fidelity | str, settings_hash: str) -> Calculation | None:
@@ -54,6 +56,57 @@ def record_label(engine: Engine, structure_id: int, label: Label, campaign_id: i
         row.attempts = (row.attempts or 0) + 1
         session.flush()
         return row.id
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """A label submitted for computation: its key and the settings it runs with (JSON)."""
+
+    structure_id: int
+    fidelity: str
+    settings_hash: str
+    settings: dict[str, Any]
+
+
+def mark_in_flight(
+    engine: Engine, labels: Sequence[InFlight], status: Literal["pending", "running"], campaign_id: int | None = None, cycle_id: int | None = None
+) -> int:
+    """Record labels as submitted (``pending``) or started (``running``), in one transaction.
+
+    A missing row is created (``attempts`` 0, which :func:`record_label` then counts);
+    ``pending`` also re-opens a failed or refused row that is being computed again;
+    ``running`` moves only ``pending`` rows and stamps ``started_at``. A ``done`` row is
+    never touched, nor is an outcome recorded meanwhile.
+
+    Returns:
+        How many rows changed.
+    """
+    if not labels:
+        return 0
+    movable = {"pending": ("failed", "refused", "running"), "running": ("pending",)}[status]
+    changed = 0
+    now = datetime.now(UTC)
+    with write_session(engine) as session:
+        for item in labels:
+            row = session.scalars(
+                select(Calculation).where(
+                    Calculation.structure_id == item.structure_id,
+                    Calculation.fidelity == item.fidelity,
+                    Calculation.settings_hash == item.settings_hash,
+                )
+            ).one_or_none()
+            if row is None and status == "pending":
+                session.add(Calculation(
+                    structure_id=item.structure_id, fidelity=item.fidelity, settings_hash=item.settings_hash, settings=item.settings,
+                    status="pending", attempts=0, campaign_id=campaign_id, cycle_id=cycle_id,
+                ))
+                changed += 1
+            elif row is not None and row.status in movable:
+                row.status = status
+                if status == "running":
+                    row.started_at = now
+                changed += 1
+    return changed
 
 
 def _values(label: Label) -> dict[str, Any]:

@@ -1,7 +1,10 @@
 """``label_many``: labels as Ray tasks, each written to the database as soon as it finishes.
 
 The driver is the only database writer (SQLite admits one writer at a time), so a
-crash of the driver loses at most the labels in flight; a task whose worker dies is
+crash of the driver loses at most the labels in flight. Labels in flight are visible in
+``calculations``: ``pending`` once submitted, ``running`` once Ray reports the task
+running (polled from Ray's state API every few seconds where the dashboard runs), then
+their outcome. A rerun recomputes pending and running rows. A task whose worker dies is
 retried by Ray (``max_retries``); a calculation that hangs or explodes ends in its own
 child process (:func:`~mfdisco.labeller.isolation.label_isolated`). Labels already
 stored as done are not submitted at all.
@@ -17,15 +20,18 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from mfdisco.core import Crystal, Fidelity, Label
-from mfdisco.db import get_structure, record_label, structure_to_crystal
+from mfdisco.db import InFlight, get_structure, mark_in_flight, record_label, structure_to_crystal
 from mfdisco.labeller.isolation import label_isolated
 from mfdisco.labeller.label import failed_label
 from mfdisco.labeller.service import stored_done
-from mfdisco.labeller.settings import LabelSettings
+from mfdisco.labeller.settings import LabelSettings, settings_hash
 
 __all__ = ["LabelJob", "LabelManyReport", "label_many"]
 
 logger = logging.getLogger(__name__)
+
+#: Seconds between looks at which submitted tasks Ray runs.
+STATE_POLL_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -87,18 +93,28 @@ def label_many(
         if row is None:
             raise LookupError(f"no structure with id {structure_id}")
         crystals[structure_id] = structure_to_crystal(row)
-    pending: dict[ray.ObjectRef, LabelJob] = {}
+    submit: list[LabelJob] = []
     for job in jobs:
         if stored_done(engine, job.structure_id, job.fidelity, job.settings) is not None:
             report.skipped += 1
             if on_finished is not None:
                 on_finished(job, None)
-            continue
+        else:
+            submit.append(job)
+    keys = {id(job): _in_flight(job) for job in submit}
+    mark_in_flight(engine, list(keys.values()), "pending", campaign_id, cycle_id)
+    pending: dict[ray.ObjectRef, LabelJob] = {}
+    for job in submit:
         settings = job.settings.model_copy(update={"threads": cpus_per_task})
         reference = task.remote(crystals[job.structure_id].to_dict(), job.fidelity.value, settings.model_dump(mode="json"))
         pending[reference] = job
+    watcher = _RunningWatcher()
     while pending:
-        finished, _ = ray.wait(list(pending), num_returns=1)
+        finished, _ = ray.wait(list(pending), num_returns=1, timeout=STATE_POLL_S)
+        if not finished:
+            started = [keys[id(pending[ref])] for ref in watcher.newly_running(pending)]
+            mark_in_flight(engine, started, "running")
+            continue
         job = pending.pop(finished[0])
         try:
             result: Label = ray.get(finished[0])
@@ -111,3 +127,30 @@ def label_many(
         if on_finished is not None:
             on_finished(job, result)
     return report
+
+
+def _in_flight(job: LabelJob) -> InFlight:
+    return InFlight(job.structure_id, job.fidelity.value, settings_hash(job.fidelity, job.settings), job.settings.model_dump(mode="json"))
+
+
+class _RunningWatcher:
+    """Which submitted tasks Ray reports running (its state API; off where the dashboard does not run)."""
+
+    def __init__(self) -> None:
+        self.enabled = True
+        self.seen: set[str] = set()
+
+    def newly_running(self, pending: dict) -> list:  # {ObjectRef: LabelJob} -> [ObjectRef]
+        if not self.enabled:
+            return []
+        from ray.util.state import list_tasks
+
+        try:
+            running = {t.task_id for t in list_tasks(filters=[("state", "=", "RUNNING")], limit=10_000, timeout=5, raise_on_missing_output=False)}
+        except Exception as error:  # noqa: BLE001 - no dashboard (state API) in this cluster: keep 'pending'
+            logger.debug("task states unavailable (%s); labels in flight stay 'pending'", error)
+            self.enabled = False
+            return []
+        fresh = [ref for ref in pending if ref.task_id().hex() in running and ref.task_id().hex() not in self.seen]
+        self.seen.update(ref.task_id().hex() for ref in fresh)
+        return fresh

@@ -19,6 +19,7 @@ from mfdisco.core import MfdiscoError
 from mfdisco.platform.config import MfdiscoConfig, load_config
 from mfdisco.platform.cli_campaign import run_command, status_command
 from mfdisco.platform.cli_generator import generate_command, generator_app
+from mfdisco.platform.cli_stack import down_command, node_app, submit_command, up_command
 from mfdisco.platform.cli_validator import validator_app
 from mfdisco.platform.logging_setup import setup_logging
 
@@ -41,6 +42,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(data_app, name="data")
 app.add_typer(validator_app, name="validator")
 app.add_typer(generator_app, name="generator")
+app.add_typer(node_app, name="node")
 app.command("generate")(generate_command)
 
 
@@ -195,24 +197,37 @@ def query(
     ctx: typer.Context,
     sql: Annotated[str | None, typer.Argument(help="One read-only SQL statement (SELECT, WITH, VALUES, EXPLAIN).")] = None,
     view: Annotated[str | None, typer.Option("--view", help="Show a view: discovered_candidates or campaign_summary.")] = None,
+    example: Annotated[str | None, typer.Option("--example", help="Run a named example query (--examples lists them).")] = None,
+    examples: Annotated[bool, typer.Option("--examples", help="List the example queries and their SQL.")] = False,
     output: Annotated[str, typer.Option("--output", "-o", help="table, csv or json.")] = "table",
     max_rows: Annotated[int, typer.Option("--max-rows", help="Show at most this many rows.")] = 1000,
 ) -> None:
-    """Run a read-only SQL query, or show a view; write statements are refused."""
+    """Run a read-only SQL query, a view or an example query; write statements are refused."""
     from mfdisco.db import VIEWS, query_view, run_read_only
+    from mfdisco.db.examples import example_queries
 
     cfg: MfdiscoConfig = ctx.obj
-    if (sql is None) == (view is None):
+    if examples:
+        for item in example_queries().values():
+            console.print(f"[bold]{item.name}[/bold]: {item.description}", highlight=False)
+            console.print(item.sql + ";\n", highlight=False, markup=False)
+        return
+    if sum(x is not None for x in (sql, view, example)) != 1:
         views = "\n".join(f"  {name}: {about}" for name, about in VIEWS.items())
-        errors.print(f"[red]error:[/red] give either SQL or --view NAME; the views are:\n{views}", highlight=False)
+        names = ", ".join(example_queries())
+        errors.print(f"[red]error:[/red] give one of SQL, --view NAME or --example NAME; the views are:\n{views}\nthe examples: {names}", highlight=False)
         raise typer.Exit(2)
     if output not in ("table", "csv", "json"):
         errors.print(f"[red]error:[/red] --output {output!r} is not one of table, csv, json", highlight=False)
         raise typer.Exit(2)
+    if example is not None and example not in example_queries():
+        errors.print(f"[red]error:[/red] --example {example!r} is not one of {', '.join(example_queries())}", highlight=False)
+        raise typer.Exit(2)
     if view is not None:
         result = _guard(lambda: query_view(cfg.db.url, view, max_rows=max_rows))
     else:
-        result = _guard(lambda: run_read_only(cfg.db.url, sql, max_rows=max_rows))
+        text = example_queries()[example].sql if example is not None else sql
+        result = _guard(lambda: run_read_only(cfg.db.url, text, max_rows=max_rows))
     if output == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(result.columns)
@@ -300,9 +315,33 @@ def _parse_assignment(item: str) -> tuple[str, Any]:
         return key.strip(), value
 
 
+# ---------------------------------------------------------------------------- report
+@app.command("report")
+def report_command(
+    ctx: typer.Context,
+    campaign: Annotated[str, typer.Argument(help="The campaign's name.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write index.html, figures/ and cif/ into.")],
+) -> None:
+    """Write an HTML report of a campaign: parity, divergence, hulls, cycles and discoveries (CIF downloads)."""
+    from mfdisco.platform.report import gather_report, write_report
+
+    cfg: MfdiscoConfig = ctx.obj
+    if out.exists() and not out.is_dir():
+        errors.print(f"[red]error:[/red] --out {out} exists and is not a folder", highlight=False)
+        raise typer.Exit(2)
+    engine = _engine(cfg)
+    data = _guard(lambda: gather_report(engine, campaign))
+    engine.dispose()
+    index = _guard(lambda: write_report(data, out))
+    console.print(f"report of campaign {campaign}: {index} ({len(list((out / 'figures').glob('*.png')))} figures, {len(data.discoveries)} discoveries)")
+
+
 # ---------------------------------------------------------------------------- run, status
 app.command("run")(run_command)
 app.command("status")(status_command)
+app.command("submit")(submit_command)
+app.command("up")(up_command)
+app.command("down")(down_command)
 
 
 def _safe_url(url: str) -> str:

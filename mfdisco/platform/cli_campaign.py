@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-__all__ = ["run_command", "status_command"]
+__all__ = ["run_command", "status_command", "check_campaign_options"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,12 +31,7 @@ def run_command(
     from mfdisco.platform.ray_connection import connect_ray
 
     cfg = ctx.obj
-    if name is not None and resume is not None:
-        errors.print("[red]error:[/red] give either --name (a new campaign) or --resume NAME", highlight=False)
-        raise typer.Exit(2)
-    if cycles is not None and cycles < 1:
-        errors.print(f"[red]error:[/red] --cycles must be >= 1, got {cycles}", highlight=False)
-        raise typer.Exit(2)
+    check_campaign_options(name, resume, cycles)
     if ray_address:
         cfg.ray.address = ray_address
     revision = _guard(lambda: _upgrade(cfg))
@@ -64,9 +59,7 @@ def run_command(
             "-" if c["ece"] is None else f"{c['ece']:.3f}",
             ", ".join(_SHORT.get(s["name"], s["name"]) for s in c["failure_signatures"] or []) or "-",
         )
-    from rich.console import Console
-
-    Console(width=max(console.width, 140), soft_wrap=True).print(table)  # the cycle table needs its columns
+    _wide(table)
     console.print("gen/valid/novel: candidates generated, valid, new after relaxation; sel: selected; done/fail: their labels; "
                   "hits: discoveries; max D: largest predicted |ΔE_f,pbe − ΔE_f,ccsd_t| (eV/atom); mode boot(strap) or sele(ction)")
     engine.dispose()
@@ -74,6 +67,18 @@ def run_command(
     console.print(f'  mfdisco query "{DISCOVERY_SQL} WHERE campaign = \'{outcome.name}\'"', highlight=False, markup=False)
     console.print("  mfdisco query --view discovered_candidates", highlight=False, markup=False)
     console.print("  mfdisco status", highlight=False, markup=False)
+
+
+def check_campaign_options(name: str | None, resume: str | None, cycles: int | None) -> None:
+    """Exit 2 with the reason when --name and --resume are both given or --cycles is below 1."""
+    from mfdisco.platform.cli import errors
+
+    if name is not None and resume is not None:
+        errors.print("[red]error:[/red] give either --name (a new campaign) or --resume NAME", highlight=False)
+        raise typer.Exit(2)
+    if cycles is not None and cycles < 1:
+        errors.print(f"[red]error:[/red] --cycles must be >= 1, got {cycles}", highlight=False)
+        raise typer.Exit(2)
 
 
 def _dashboard_hint(cfg) -> None:  # noqa: ANN001 - MfdiscoConfig
@@ -99,13 +104,14 @@ def status_command(
         console.print("no campaign yet: start one with 'mfdisco run'")
         return
     table = Table(title="campaigns")
-    shown = ("campaign", "status", "cycles", "labels_done", "labels_failed", "labels_pending", "ccsd_t_done", "discoveries", "hit_rate")
+    shown = ("campaign", "status", "last_cycle", "last_cycle_step", "labels_pending", "labels_running", "labels_done", "labels_failed",
+             "ccsd_t_done", "discoveries", "hit_rate")
     for column in shown:
-        table.add_column(column, justify="right")
+        table.add_column(column.replace("labels_", "labels ").replace("last_cycle_step", "step").replace("last_cycle", "cycle"), justify="right")
     index = {name: i for i, name in enumerate(summary.columns)}
     for row in summary.rows:
         table.add_row(*(_cell(row[index[c]]) for c in shown))
-    console.print(table)
+    _wide(table)
     name = campaign or summary.rows[0][index["campaign"]]
     sql = (
         "SELECT y.number, y.status, y.mode, y.n_generated, y.n_novel, y.n_selected, y.n_labelled, y.n_failed, y.n_discoveries, "
@@ -118,7 +124,16 @@ def status_command(
         table.add_column(column, justify="right")
     for row in cycles.rows:
         table.add_row(*(_cell(v) for v in row))
-    console.print(table)
+    _wide(table)
+
+
+def _wide(table: Table) -> None:
+    """Print a table at 140 columns at least (its columns stay readable in a narrow terminal or a log)."""
+    from rich.console import Console
+
+    from mfdisco.platform.cli import console
+
+    Console(width=max(console.width, 140), soft_wrap=True).print(table)
 
 
 def _cell(value: object) -> str:

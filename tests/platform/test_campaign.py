@@ -82,11 +82,12 @@ def test_kill_driver_mid_labelling_then_resume(tmp_path: Path) -> None:
     process = _mfdisco(config, "run", "--name", "crash")
     engine = make_engine(url)
     deadline = time.monotonic() + 400
-    while time.monotonic() < deadline:  # wait until cycle 1 is labelling
+    in_flight = select(func.count()).select_from(Calculation).where(Calculation.cycle_id.is_not(None), Calculation.status.in_(("pending", "running")))
+    while time.monotonic() < deadline:  # wait until cycle 1's labels are in flight
         time.sleep(1)
         if (tmp_path / "campaign.db").exists():
             upgrade(engine)
-            if _count(engine, select(func.count()).select_from(Cycle).where(Cycle.status == "selected")):
+            if _count(engine, select(func.count()).select_from(Cycle).where(Cycle.status == "selected")) and _count(engine, in_flight):
                 break
         assert process.poll() is None, process.stdout.read()[-3000:]
     else:
@@ -95,9 +96,10 @@ def test_kill_driver_mid_labelling_then_resume(tmp_path: Path) -> None:
     # kill -9 of the driver and of everything it started (its local Ray cluster and workers)
     subprocess.run(["pkill", "-KILL", "-s", str(process.pid)], check=False)
     process.wait()
-    in_cycle = select(func.count()).select_from(Calculation).where(Calculation.cycle_id.is_not(None))
-    before = _count(engine, in_cycle)
+    finished = Calculation.status.in_(("done", "failed", "refused"))
+    before = _count(engine, select(func.count()).select_from(Calculation).where(Calculation.cycle_id.is_not(None), finished))
     assert before < 2, "the crash came too late: every label of the cycle was already stored"
+    assert _count(engine, in_flight) == 2 - before  # the labels in flight are visible as pending or running
     resumed = _mfdisco(config, "run", "--resume", "crash")
     output, _ = resumed.communicate(timeout=600)
     assert resumed.returncode == 0, output[-3000:]

@@ -33,8 +33,8 @@ def test_version() -> None:
 
 
 def test_db_upgrade_and_current(db_option: list[str]) -> None:
-    assert "at revision 0002" in _run([*db_option, "db", "upgrade"]).stdout
-    assert "revision 0002" in _run([*db_option, "db", "current"]).stdout
+    assert "at revision 0003" in _run([*db_option, "db", "upgrade"]).stdout
+    assert "revision 0003" in _run([*db_option, "db", "current"]).stdout
     assert "at revision base" in _run([*db_option, "db", "downgrade", "base"]).stdout
 
 
