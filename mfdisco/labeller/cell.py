@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mfdisco.core import Crystal, Fidelity
+from mfdisco.core import BOHR_TO_ANGSTROM, Crystal, Fidelity
 from mfdisco.labeller.settings import LabelSettings, resolve_basis
 
-__all__ = ["SpinState", "spin_state", "build_cell"]
+__all__ = ["SpinState", "spin_state", "build_cell", "kmesh_for", "cell_kmesh"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,30 @@ def spin_state(crystal: Crystal, settings: LabelSettings, n_electrons: int) -> S
         two_s = two_s + 1 if two_s < moment or two_s == 0 else two_s - 1
     unrestricted = settings.spin == "unrestricted" or two_s > 0
     return SpinState(unrestricted=unrestricted, two_s=two_s)
+
+
+def kmesh_for(lattice: np.ndarray, settings: LabelSettings) -> tuple[int, int, int]:
+    """The k-mesh of a cell: ``settings.kmesh``, or the mesh of ``settings.kspacing``.
+
+    Args:
+        lattice: lattice vectors as rows (Å). ``[3, 3]``
+        settings: the label's settings.
+
+    Returns:
+        (n_1, n_2, n_3) with n_i = max(1, ⌈|b_i| / kspacing⌉), |b_i| = 2π / d_i the
+        reciprocal vector lengths (Å⁻¹); a 1e-6 tolerance keeps exact multiples from
+        rounding up.
+    """
+    if settings.kspacing is None:
+        return tuple(int(n) for n in settings.kmesh)  # type: ignore[return-value]
+    reciprocal = 2.0 * np.pi * np.linalg.inv(np.asarray(lattice, dtype=float)).T  # rows b_i, Å⁻¹
+    lengths = np.linalg.norm(reciprocal, axis=1)
+    return tuple(max(1, int(np.ceil(length / settings.kspacing - 1e-6))) for length in lengths)  # type: ignore[return-value]
+
+
+def cell_kmesh(cell, settings: LabelSettings) -> tuple[int, int, int]:  # noqa: ANN001 - pyscf Cell
+    """:func:`kmesh_for` of a built PySCF cell."""
+    return kmesh_for(np.asarray(cell.lattice_vectors()) * BOHR_TO_ANGSTROM, settings)
 
 
 def build_cell(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings):  # noqa: ANN201 - pyscf Cell

@@ -5,8 +5,9 @@ correlated orbitals per spin):
     SCF: 12 AO matrices per k-point plus the AO values on one block of the grid;
     Gaussian density fitting: 3-index integrals (≈ 4 auxiliary functions per AO)
         held one k-pair block at a time;
-    CCSD (incore integrals, as PySCF's Γ-point code builds them):
-        6 o²v² (amplitudes, residuals, DIIS) + 2 o v³ + v⁴/2, three spin blocks unrestricted.
+    CCSD (incore integrals, as PySCF builds them), per k-point triple (N_k³ blocks with a
+        k-mesh, one at Γ): 6 o²v² (amplitudes, residuals, DIIS) + 2 o v³ + v⁴ (v⁴/2 at Γ,
+        where the 8-fold permutational symmetry holds), three spin blocks unrestricted.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from mfdisco.core import Crystal, Fidelity
-from mfdisco.labeller.cell import build_cell, spin_state
+from mfdisco.labeller.cell import build_cell, cell_kmesh, spin_state
 from mfdisco.labeller.settings import LabelSettings
 
 __all__ = ["CostEstimate", "estimate_cost", "limit_problem", "frozen_orbitals"]
@@ -81,7 +82,7 @@ def estimate_cost(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings,
         cell: the PySCF cell when already built (built from the crystal otherwise).
     """
     cell = cell if cell is not None else build_cell(crystal, fidelity, settings)
-    n_kpts = int(np.prod(settings.kmesh))
+    n_kpts = int(np.prod(cell_kmesh(cell, settings)))
     state = spin_state(crystal, settings, cell.nelectron)
     n_occupied = (cell.nelectron + state.two_s) // 2
     n_ao = int(cell.nao_nr())
@@ -92,10 +93,10 @@ def estimate_cost(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings,
     density_fit = 4 * n_ao * n_ao**2 * complex_factor if settings.density_fit != "fft" else 0.0
     memory = (scf + density_fit) * _BYTES
     if fidelity is Fidelity.CCSD_T:
-        o = (n_occupied - n_frozen) * n_kpts
-        v = n_virtual * n_kpts
+        o, v = n_occupied - n_frozen, n_virtual
         blocks = 3.0 if state.unrestricted else 1.0
-        memory += blocks * (6 * o**2 * v**2 + 2 * o * v**3 + v**4 / 2) * _BYTES * complex_factor
+        vvvv = v**4 / 2 if n_kpts == 1 else v**4  # Γ keeps the 8-fold symmetry, k-point blocks do not
+        memory += blocks * n_kpts**3 * (6 * o**2 * v**2 + 2 * o * v**3 + vvvv) * _BYTES * complex_factor
     return CostEstimate(
         n_atoms=crystal.num_sites,
         n_electrons=int(cell.nelectron),

@@ -48,7 +48,7 @@ ELF_GRID_SPACING_BOHR: float = 0.28
 def compute_descriptors(mf: Any) -> dict[str, Any]:  # noqa: ANN401 - a PySCF mean-field object
     """All descriptors of a converged KS-DFT (or HF) object; see the module docstring."""
     cell = mf.cell
-    energies, occupations, coefficients, weights = _states(mf)
+    energies, occupations, coefficients, weights, kpts = _states(mf)
     gap, fermi = _gap_and_fermi(energies, occupations)
     dos = _dos(energies, weights, fermi, cell.natm, restricted=_restricted(mf))
     descriptors: dict[str, Any] = {
@@ -61,7 +61,7 @@ def compute_descriptors(mf: Any) -> dict[str, Any]:  # noqa: ANN401 - a PySCF me
         **_moments(dos),
         **_elf_statistics(mf),
     }
-    dielectric = None if gap < METAL_GAP_EV else _ipa_dielectric(cell, energies, occupations, coefficients, weights, _restricted(mf))
+    dielectric = None if gap < METAL_GAP_EV else _ipa_dielectric(cell, energies, occupations, coefficients, weights, kpts, _restricted(mf))
     descriptors["dielectric_ipa_diagonal"] = None if dielectric is None else [float(x) for x in dielectric]
     descriptors["dielectric_ipa"] = None if dielectric is None else float(np.mean(dielectric))
     return descriptors
@@ -77,23 +77,28 @@ def _has_kpoints(mf: Any) -> bool:  # noqa: ANN401
     return isinstance(mf, KSCF)
 
 
-def _states(mf: Any) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], np.ndarray]:  # noqa: ANN401
-    """Per (k, spin) channel: energies (eV), occupations, MO coefficients; and k weights."""
+def _kpoints(mf: Any) -> np.ndarray:  # noqa: ANN401
+    """The calculation's k-points (Bohr⁻¹). ``[n_k, 3]``"""
+    return np.asarray(mf.kpts).reshape(-1, 3) if _has_kpoints(mf) else np.zeros((1, 3))
+
+
+def _states(mf: Any) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], np.ndarray, np.ndarray]:  # noqa: ANN401
+    """Per (spin, k) channel: energies (eV), occupations, MO coefficients; the k weights and k-points."""
     energies, occupations, coefficients = [], [], []
+    kpts = _kpoints(mf)
+    n_k = len(kpts)
     if _has_kpoints(mf):
-        n_k = len(mf.kpts)
         per_k = [(mf.mo_energy[k], mf.mo_occ[k], mf.mo_coeff[k]) for k in range(n_k)] if _restricted(mf) else None
         if per_k is None:
             per_k = [(mf.mo_energy[s][k], mf.mo_occ[s][k], mf.mo_coeff[s][k]) for s in range(2) for k in range(n_k)]
-        weights = np.full(len(per_k), 1.0 / n_k)
     else:
         per_k = [(mf.mo_energy, mf.mo_occ, mf.mo_coeff)] if _restricted(mf) else [(mf.mo_energy[s], mf.mo_occ[s], mf.mo_coeff[s]) for s in range(2)]
-        weights = np.ones(len(per_k))
     for energy, occupation, coefficient in per_k:
         energies.append(np.asarray(energy) * HARTREE_TO_EV)
         occupations.append(np.asarray(occupation))
         coefficients.append(np.asarray(coefficient))
-    return energies, occupations, coefficients, weights
+    channel_kpts = np.tile(kpts, (len(per_k) // n_k, 1))  # [n_channels, 3], spin-major like per_k
+    return energies, occupations, coefficients, np.full(len(per_k), 1.0 / n_k), channel_kpts
 
 
 def _gap_and_fermi(energies: list[np.ndarray], occupations: list[np.ndarray]) -> tuple[float, float]:
@@ -127,25 +132,32 @@ def _moments(dos: np.ndarray) -> dict[str, float]:
 
 
 def _elf_statistics(mf: Any) -> dict[str, Any]:  # noqa: ANN401
-    """ELF on a uniform grid of ``ELF_GRID_SPACING_BOHR`` from the (k-averaged) density matrices."""
+    """ELF on a uniform grid of ``ELF_GRID_SPACING_BOHR``.
+
+    ρ_σ, ∇ρ_σ and τ_σ are k-averages of each k-point's density matrix evaluated with its
+    Bloch AOs (PySCF's meta-GGA density evaluator), so a k-mesh and the equivalent
+    supercell at Γ give the same ELF.
+    """
     from pyscf.pbc.dft import numint
 
     cell = mf.cell
     lengths = np.linalg.norm(np.asarray(cell.lattice_vectors()), axis=1)  # Bohr
     mesh = [max(8, int(np.ceil(length / ELF_GRID_SPACING_BOHR))) for length in lengths]
     coords = cell.get_uniform_grids(mesh)  # [n_grid, 3] Bohr
-    density = np.asarray(mf.make_rdm1())
-    if _has_kpoints(mf):  # use the k-averaged real density matrix in the Γ-point AO picture
-        density = density.mean(axis=-3).real  # KRHF [k, ao, ao], KUHF [spin, k, ao, ao]
-    spins = [density / 2.0, density / 2.0] if density.ndim == 2 else [density[0], density[1]]
-    ao = np.asarray(numint.eval_ao(cell, coords, deriv=1)).real  # [4, n_grid, n_ao]
+    kpts = _kpoints(mf)
+    density = np.asarray(mf.make_rdm1())  # RHF [ao, ao]; UHF [2, ao, ao]; KRHF [k, ao, ao]; KUHF [2, k, ao, ao]
+    if not _has_kpoints(mf):
+        density = density[..., None, :, :]  # a k axis of length 1
+    spins = [density / 2.0, density / 2.0] if density.ndim == 3 else [density[0], density[1]]  # each [k, ao, ao]
+    per_spin = [np.zeros((5, len(coords))) for _ in spins]  # rho, ∇rho (3), tau
+    for k, kpt in enumerate(kpts):
+        ao = numint.eval_ao(cell, coords, kpt=kpt, deriv=1)  # [4, n_grid, n_ao]
+        for total, dm in zip(per_spin, spins, strict=True):
+            total += np.real(numint.eval_rho(cell, ao, dm[k], xctype="MGGA", hermi=1, with_lapl=False)) / len(kpts)
     d_total = np.zeros(len(coords))
     d_uniform = np.zeros(len(coords))
     rho_total = np.zeros(len(coords))
-    for dm in spins:
-        rho = np.einsum("gi,ij,gj->g", ao[0], dm, ao[0])
-        gradient = 2.0 * np.einsum("xgi,ij,gj->xg", ao[1:4], dm, ao[0])
-        tau = 0.5 * np.einsum("xgi,ij,xgj->g", ao[1:4], dm, ao[1:4])
+    for rho, gradient, tau in ((t[0], t[1:4], t[4]) for t in per_spin):
         safe = np.maximum(rho, 1e-12)
         d_total += tau - (gradient**2).sum(axis=0) / (8.0 * safe)
         d_uniform += 0.3 * (6.0 * np.pi**2) ** (2.0 / 3.0) * np.maximum(rho, 0.0) ** (5.0 / 3.0)
@@ -165,13 +177,17 @@ def _ipa_dielectric(
     occupations: list[np.ndarray],
     coefficients: list[np.ndarray],
     weights: np.ndarray,
+    kpts: np.ndarray,
     restricted: bool,
 ) -> np.ndarray:
-    """Diagonal of ε∞ in the independent-particle approximation (module docstring)."""
-    nabla = -np.asarray(cell.pbc_intor("int1e_ipovlp", comp=3, hermi=0))  # ⟨μ|∇|ν⟩ = -⟨∇μ|ν⟩, [3, n_ao, n_ao]
+    """Diagonal of ε∞ in the independent-particle approximation (module docstring); momentum matrices at each channel's k."""
     spin_factor = 2.0 if restricted else 1.0
     total = np.zeros(3)
-    for energy, occupation, coefficient, weight in zip(energies, occupations, coefficients, weights, strict=True):
+    momenta: dict[bytes, np.ndarray] = {}
+    for energy, occupation, coefficient, weight, kpt in zip(energies, occupations, coefficients, weights, kpts, strict=True):
+        if kpt.tobytes() not in momenta:  # ⟨μk|∇|νk⟩ = -⟨∇μk|νk⟩ of the Bloch AOs, [3, n_ao, n_ao]
+            momenta[kpt.tobytes()] = -np.asarray(cell.pbc_intor("int1e_ipovlp", comp=3, hermi=0, kpts=kpt))
+        nabla = momenta[kpt.tobytes()]
         occupied = occupation > 1e-3
         c_v, c_c = coefficient[:, occupied], coefficient[:, ~occupied]
         omega = (energy[~occupied][:, None] - energy[occupied][None, :]) / HARTREE_TO_EV  # [n_c, n_v] Hartree

@@ -17,7 +17,7 @@ import numpy as np
 
 from mfdisco import __version__
 from mfdisco.core import BOHR_TO_ANGSTROM, HARTREE_TO_EV, Crystal, Fidelity, Label
-from mfdisco.labeller.cell import build_cell
+from mfdisco.labeller.cell import build_cell, cell_kmesh
 from mfdisco.labeller.descriptors import compute_descriptors
 from mfdisco.labeller.cost import estimate_cost, frozen_orbitals, limit_problem
 from mfdisco.labeller.methods import ScfNotConverged, dft_gradient, run_ccsd_t, run_mean_field
@@ -59,7 +59,7 @@ def label(crystal: Crystal, fidelity: Fidelity | str, settings: LabelSettings | 
     """Compute the label of ``crystal`` at ``fidelity``.
 
     DFT fidelities run KS-DFT (RKS or UKS) with the fidelity's functional; ``ccsd_t``
-    runs HF → CCSD → (T) at Γ. Forces come from PySCF's analytic gradients when
+    runs HF → CCSD → (T), at Γ or on the k-mesh of the settings (closed shell only). Forces come from PySCF's analytic gradients when
     ``settings.forces`` and ``settings.multigrid`` are set (GGA at Γ with FFT density
     fitting); PySCF has none with Gaussian density fitting, none for CCSD(T), and no
     stress with the multigrid integrator.
@@ -95,12 +95,12 @@ def label(crystal: Crystal, fidelity: Fidelity | str, settings: LabelSettings | 
         return finish(status="refused", error=str(error))
     estimate = estimate_cost(crystal, fidelity, settings, cell)
     pairs = {element: [cell.basis[element], cell.pseudo[element]] for element in sorted(cell.basis)}
-    details: dict[str, Any] = {"cost": estimate.as_dict(), "basis": pairs}
+    details: dict[str, Any] = {"cost": estimate.as_dict(), "basis": pairs, "kmesh": list(cell_kmesh(cell, settings))}
     if fidelity is not Fidelity.CCSD_T:
         details["xc"] = settings.xc or XC_FUNCTIONALS[fidelity]
     problem = limit_problem(estimate, settings)
-    if problem is None and fidelity is Fidelity.CCSD_T and tuple(settings.kmesh) != (1, 1, 1):
-        problem = "CCSD(T) runs at Γ only in this version; use a supercell instead of a k-mesh"
+    if problem is None and fidelity is Fidelity.CCSD_T and estimate.unrestricted and estimate.n_kpts > 1:
+        problem = f"open-shell CCSD(T) on a k-mesh {details['kmesh']} is not available in PySCF (no k-point UCCSD(T)); use a Γ-point supercell"
     if problem is None and fidelity is Fidelity.CCSD_T and estimate.n_virtual - (estimate.two_s > 0) < 1:
         problem = f"{estimate.n_ao} orbitals for {estimate.n_occupied} occupied leave no virtual orbital for CCSD(T); use a larger basis"
     if problem is not None:

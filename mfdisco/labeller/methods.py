@@ -57,7 +57,9 @@ class MeanFieldResult:
 def _mean_field(cell, fidelity: Fidelity, settings: LabelSettings, unrestricted: bool):  # noqa: ANN001, ANN202
     from pyscf.pbc import dft, scf
 
-    kmesh = tuple(settings.kmesh)
+    from mfdisco.labeller.cell import cell_kmesh
+
+    kmesh = cell_kmesh(cell, settings)
     gamma = kmesh == (1, 1, 1)
     if fidelity is Fidelity.CCSD_T:
         if gamma:
@@ -127,39 +129,60 @@ def run_mean_field(cell, fidelity: Fidelity, settings: LabelSettings, unrestrict
 
 
 def run_ccsd_t(mf, n_frozen: int, max_cycles: int = 50) -> dict[str, Any]:  # noqa: ANN001
-    """CCSD and (T) on a converged HF reference at Γ (UCCSD(T) on a UHF one), retried once if CCSD does not converge.
+    """CCSD and (T) on a converged HF reference, retried once if CCSD does not converge.
 
-    The retry starts from the last amplitudes with four times the iterations, a larger
-    DIIS space and a level shift of 0.2 Ha in the amplitude update.
+    Γ point: RCCSD(T) on an RHF reference, UCCSD(T) on a UHF one. k-mesh: KRCCSD and the
+    k-point (T) of PySCF (``kccsd_t_rhf``) on a KRHF reference; energies are per cell,
+    averaged over the k-mesh (PySCF has no k-point UCCSD(T): open-shell k-meshes are
+    refused before running). The retry starts from the last amplitudes with four times
+    the iterations, a larger DIIS space and a level shift of 0.2 Ha in the amplitude update.
 
     Returns:
         ``e_hf``, ``e_ccsd_corr``, ``e_t``, ``e_total`` (Hartree per cell), ``cc_converged``
         and ``cc_attempts`` (one line per attempt).
+
+    Raises:
+        ValueError: the reference has fractional occupations (it converged only with
+            smearing) or is an open-shell k-point one.
     """
     from pyscf.pbc import cc
-    from pyscf.pbc.scf import uhf
+    from pyscf.pbc.scf import khf, kuhf, uhf
 
+    occupations = np.concatenate([np.ravel(o) for o in (mf.mo_occ if isinstance(mf.mo_occ, list | tuple) else [mf.mo_occ])])
+    if np.any(np.abs(occupations - np.round(occupations)) > 1e-6):
+        raise ValueError("the HF reference has fractional occupations (it converged only with Fermi smearing); CCSD(T) needs integer ones")
+    kpoints = isinstance(mf, khf.KSCF)
+    if kpoints and isinstance(mf, kuhf.KUHF):
+        raise ValueError("open-shell CCSD(T) on a k-mesh is not available in PySCF; use kmesh (1, 1, 1) with a supercell")
     # pyscf.pbc.cc.CCSD is RCCSD, which turns a UHF reference into an RHF one: pick the
     # unrestricted solver for open-shell references (O2 triplet, magnetic oxides).
-    solver = cc.UCCSD if isinstance(mf, uhf.UHF) else cc.RCCSD
+    solver = cc.KRCCSD if kpoints else cc.UCCSD if isinstance(mf, uhf.UHF) else cc.RCCSD
     mycc = solver(mf, frozen=n_frozen or None)
     mycc.verbose = 0
     mycc.max_cycle = max_cycles
-    mycc.kernel()
+    eris = mycc.ao2mo()
+    mycc.kernel(eris=eris)
     attempts = [f"default ({max_cycles} cycles): {'converged' if mycc.converged else 'not converged'}"]
     if not mycc.converged:
         mycc.max_cycle = 4 * max_cycles
         mycc.diis_space = 12
         mycc.level_shift = 0.2
-        mycc.kernel(t1=mycc.t1, t2=mycc.t2)
+        mycc.kernel(t1=mycc.t1, t2=mycc.t2, eris=eris)
         attempts.append(f"level-shift 0.2 Ha ({4 * max_cycles} cycles): {'converged' if mycc.converged else 'not converged'}")
-    e_t = float(mycc.ccsd_t()) if mycc.converged else float("nan")
+    e_t = float("nan")
+    if mycc.converged:
+        if kpoints:
+            from pyscf.pbc.cc import kccsd_t_rhf
+
+            e_t = float(np.real(kccsd_t_rhf.kernel(mycc, eris, verbose=0)))
+        else:
+            e_t = float(mycc.ccsd_t(eris=eris))
     e_hf = float(mf.e_tot)
     return {
         "e_hf": e_hf,
-        "e_ccsd_corr": float(mycc.e_corr),
+        "e_ccsd_corr": float(np.real(mycc.e_corr)),
         "e_t": e_t,
-        "e_total": e_hf + float(mycc.e_corr) + e_t,
+        "e_total": e_hf + float(np.real(mycc.e_corr)) + e_t,
         "cc_converged": bool(mycc.converged),
         "cc_attempts": attempts,
     }

@@ -48,7 +48,7 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mfdisco.core import Fidelity, MfdiscoError
 
@@ -95,7 +95,11 @@ class LabelSettings(BaseModel):
         exp_to_discard: drop Gaussian primitives more diffuse than this exponent (Bohr⁻²);
             they cost lattice sums over many images and add little in a solid. None keeps all.
         precision: PySCF's integral screening threshold (sets lattice-sum cut-offs).
-        kmesh: Monkhorst-Pack k-mesh; (1, 1, 1) is Γ only.
+        kmesh: Monkhorst-Pack k-mesh; (1, 1, 1) is Γ only. Ignored when ``kspacing`` is set.
+        kspacing: k-point spacing (Å⁻¹, 2π included, as VASP's KSPACING): each structure
+            gets the Γ-centred mesh n_i = max(1, ⌈|b_i| / kspacing⌉) of its reciprocal
+            vectors b_i, so structures of any cell size share one k-point density (and one
+            settings hash); the mesh used is recorded with the label. None: ``kmesh``.
         density_fit: ``gdf`` (Gaussian density fitting, default), ``rsgdf`` (range-separated) or ``fft``.
         grid_level: Becke grid level (0-9) of the atom-centred XC grid that PySCF 2.14 uses
             with Gaussian density fitting; there ``ke_cutoff_ha`` does not enter the DFT
@@ -135,6 +139,7 @@ class LabelSettings(BaseModel):
     exp_to_discard: float | None = Field(None, gt=0)
     precision: float = Field(1e-8, gt=0, lt=1)
     kmesh: tuple[int, int, int] = (1, 1, 1)
+    kspacing: float | None = Field(None, gt=0)
     density_fit: Literal["gdf", "rsgdf", "fft"] = "gdf"
     grid_level: int = Field(3, ge=0, le=9)
     xc: str | None = None
@@ -154,9 +159,23 @@ class LabelSettings(BaseModel):
     threads: int = Field(1, gt=0)
     timeout_s: float = Field(3600.0, gt=0)
 
+    @model_validator(mode="after")
+    def _one_k_sampling(self) -> LabelSettings:
+        if any(n < 1 for n in self.kmesh):
+            raise ValueError(f"kmesh {tuple(self.kmesh)}: every entry must be >= 1")
+        if self.kspacing is not None and tuple(self.kmesh) != (1, 1, 1):
+            raise ValueError(f"give kmesh {tuple(self.kmesh)} or kspacing {self.kspacing}, not both")
+        return self
+
     def physics(self) -> dict[str, Any]:
-        """The settings that change the result (hashed); resources and limits excluded."""
-        return self.model_dump(exclude={"forces", "descriptors", "max_memory_mb", "max_orbitals", "threads", "timeout_s"})
+        """The settings that change the result (hashed); resources and limits excluded.
+
+        ``kspacing`` enters only when set, so the hashes of labels made before it existed stay valid.
+        """
+        values = self.model_dump(exclude={"forces", "descriptors", "max_memory_mb", "max_orbitals", "threads", "timeout_s"})
+        if values["kspacing"] is None:
+            del values["kspacing"]
+        return values
 
 
 def default_settings(fidelity: Fidelity | str, **changes: Any) -> LabelSettings:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import stat
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -137,3 +139,20 @@ def test_no_secret_is_committed_and_the_image_runs_unprivileged() -> None:
     assert users and users[-1] != "root"
     order = [line for line in dockerfile if line.startswith(("COPY", "RUN pip install"))]
     assert order.index("COPY pyproject.toml constraints.txt README.md ./") < order.index("COPY mfdisco mfdisco")  # dependencies cached
+
+
+def test_secrets_are_made_once_kept_and_private(tmp_path: Path) -> None:
+    script = REPO / "docker" / "init-secrets.sh"
+    folder = tmp_path / "secrets"
+    env = {"PATH": os.environ["PATH"], "MFDISCO_UID": str(os.getuid()), "POSTGRES_USER": "alice"}
+    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"  # the image's python is on PATH
+    subprocess.run(["sh", str(script), str(folder)], env=env, check=True, capture_output=True, timeout=60)
+    password = (folder / "postgres_password").read_text()
+    token = (folder / "ray_token").read_text()
+    assert len(password) == 64 and len(token) == 64 and password != token
+    assert (folder / "pgpass").read_text() == f"postgres:5432:*:alice:{password}\n"
+    assert stat.S_IMODE((folder / "pgpass").stat().st_mode) == 0o600 and stat.S_IMODE((folder / "ray_token").stat().st_mode) == 0o600
+    subprocess.run(["sh", str(script), str(folder)], env=env, check=True, capture_output=True, timeout=60)
+    assert (folder / "postgres_password").read_text() == password and (folder / "ray_token").read_text() == token  # kept
+    subprocess.run(["sh", str(script), str(folder)], env={**env, "RAY_AUTH_TOKEN": "from-env"}, check=True, capture_output=True, timeout=60)
+    assert (folder / "ray_token").read_text() == "from-env"  # .env wins

@@ -44,9 +44,10 @@ def test_forced_non_convergence_is_recorded_as_failed(lih: Crystal, fast: dict) 
         assert strategy in result.error
 
 
-def test_k_mesh_coupled_cluster_is_refused(lih: Crystal, fast: dict) -> None:
-    result = label(lih, "ccsd_t", LabelSettings(**fast, kmesh=(2, 1, 1)))
-    assert result.status == "refused" and "Γ only" in result.error
+def test_open_shell_k_mesh_coupled_cluster_is_refused(fast: dict) -> None:
+    atom = Crystal.from_species(np.eye(3) * 5.0, ["Li"], [[0.0, 0.0, 0.0]])  # a doublet: UHF reference
+    result = label(atom, "ccsd_t", LabelSettings(**fast, kmesh=(2, 1, 1)))
+    assert result.status == "refused" and "open-shell CCSD(T) on a k-mesh [2, 1, 1]" in result.error
 
 
 def test_timeout_kills_the_child_and_the_caller_carries_on(lih: Crystal, fast: dict) -> None:

@@ -67,6 +67,29 @@ def test_supercell_at_gamma_equals_kmesh_of_primitive(lih: Crystal, fast: dict, 
     assert per_atom[0] == pytest.approx(per_atom[1], abs=tolerance)
 
 
+def test_kpoint_coupled_cluster_equals_the_supercell_at_gamma(lih: Crystal, fast: dict) -> None:
+    """KRCCSD and k-point (T) on a (2,1,1) mesh = RCCSD(T) of the 2x1x1 supercell at Γ, per atom (eV)."""
+    primitive = label(lih, "ccsd_t", LabelSettings(**fast, mesh=(16, 16, 16), kmesh=(2, 1, 1), exxdiv="none", conv_tol_ha=1e-10))
+    supercell = label(_supercell_211(lih), "ccsd_t", LabelSettings(**fast, mesh=(32, 16, 16), exxdiv="none", conv_tol_ha=1e-10))
+    assert primitive.status == supercell.status == "done", (primitive.error, supercell.error)
+    assert primitive.details["kmesh"] == [2, 1, 1] and supercell.details["kmesh"] == [1, 1, 1]
+    for key, tolerance in (("e_hf_ev", 1e-4), ("e_ccsd_corr_ev", 1e-5), ("e_t_ev", 1e-6)):
+        assert primitive.details[key] / 2 == pytest.approx(supercell.details[key] / 4, abs=tolerance), key
+    assert primitive.details["e_ccsd_corr_ev"] < 0 and primitive.details["e_t_ev"] < 0
+
+
+def test_kpoint_descriptors_equal_the_supercell_at_gamma(lih: Crystal, fast: dict) -> None:
+    """Gap, DOS per atom, ELF and ε∞ of the primitive cell on a (2,1,1) mesh = those of the 2x1x1 supercell at Γ."""
+    primitive = label(lih, "pbe", LabelSettings(**fast, mesh=(16, 16, 16), kmesh=(2, 1, 1), conv_tol_ha=1e-10)).descriptors
+    supercell = label(_supercell_211(lih), "pbe", LabelSettings(**fast, mesh=(32, 16, 16), conv_tol_ha=1e-10)).descriptors
+    assert primitive["band_gap_ev"] == pytest.approx(supercell["band_gap_ev"], abs=1e-5)
+    assert np.allclose(primitive["dos_states_per_ev_atom"], supercell["dos_states_per_ev_atom"], atol=1e-4)
+    assert primitive["dielectric_ipa"] == pytest.approx(supercell["dielectric_ipa"], abs=1e-5)
+    # the ELF grids differ (about 0.15 Å in each cell), so its statistics agree to the sampling
+    assert primitive["elf_mean"] == pytest.approx(supercell["elf_mean"], abs=1e-3)
+    assert primitive["elf_fraction_above_0_7"] == pytest.approx(supercell["elf_fraction_above_0_7"], abs=0.01)
+
+
 def test_coupled_cluster_correlation_is_negative_for_an_insulator(lih: Crystal, fast_settings: LabelSettings) -> None:
     result = label(lih, "ccsd_t", fast_settings)
     assert result.status == "done", result.error

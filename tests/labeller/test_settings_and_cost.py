@@ -95,3 +95,49 @@ def test_references_and_formation_energy() -> None:
     assert formation_energy_per_atom(mgo, 2 * (-10.0 - 20.0) - 6.0, {"Mg": -10.0, "O": -20.0}) == pytest.approx(-1.5)
     with pytest.raises(KeyError, match="no reference energy for O"):
         formation_energy_per_atom(mgo, -1.0, {"Mg": -10.0})
+
+
+def test_kspacing_gives_every_cell_the_same_k_point_density(prototypes: dict) -> None:
+    from mfdisco.labeller.cell import kmesh_for
+
+    settings = LabelSettings(kspacing=0.9)
+    mgo = prototypes["rocksalt:MgO"]  # fcc primitive, a = 4.2 Å: |b| = 2π√3/a ≈ 2.6 Å⁻¹
+    assert kmesh_for(mgo.lattice, settings) == (3, 3, 3)
+    doubled = mgo.to_pymatgen()
+    doubled.make_supercell([2, 1, 1])
+    assert kmesh_for(doubled.lattice.matrix, settings) == (2, 3, 3)  # half the reciprocal length along a
+    hcp = prototypes["hcp:Mg"]  # c > a: fewer points along c
+    mesh = kmesh_for(hcp.lattice, settings)
+    assert mesh[0] == mesh[1] and mesh[2] < mesh[0]
+    assert kmesh_for(np.eye(3) * 30.0, settings) == (1, 1, 1)  # a molecule in a box stays at Γ
+    assert kmesh_for(mgo.lattice, LabelSettings(kmesh=(2, 1, 1))) == (2, 1, 1)
+    assert kmesh_for(np.eye(3) * (2 * np.pi / 0.9), settings) == (1, 1, 1)  # an exact multiple does not round up
+    # one settings hash for every structure; the Γ default's hash is the one labels were stored with before kspacing
+    assert settings_hash("pbe", settings) != settings_hash("pbe", LabelSettings())
+    assert "kspacing" not in LabelSettings().physics() and LabelSettings(kspacing=0.9).physics()["kspacing"] == 0.9
+    with pytest.raises(ValueError, match="kmesh .* or kspacing"):
+        LabelSettings(kmesh=(2, 2, 2), kspacing=0.5)
+    with pytest.raises(ValueError, match="kspacing"):
+        LabelSettings(kspacing=0)
+    with pytest.raises(ValueError, match=">= 1"):
+        LabelSettings(kmesh=(0, 1, 1))
+
+
+def test_pool_labels_keep_their_settings_hash() -> None:
+    """The committed pool's hashes are reproduced from its stored settings (new fields must not move old hashes)."""
+    from mfdisco.active_loop.config import DEFAULT_POOL_FILE
+    from mfdisco.labeller.pool_file import read_pool_file
+
+    entries = read_pool_file(DEFAULT_POOL_FILE)
+    assert entries
+    for entry in entries:
+        stored = LabelSettings(**entry.label.settings)
+        assert settings_hash(entry.label.fidelity, stored) == entry.label.settings_hash, entry.name
+
+
+def test_kpoint_cost_counts_k_point_triples(prototypes: dict) -> None:
+    mgo = prototypes["rocksalt:MgO"]
+    gamma = estimate_cost(mgo, Fidelity.CCSD_T, LabelSettings())
+    mesh = estimate_cost(mgo, Fidelity.CCSD_T, LabelSettings(kmesh=(2, 2, 2)))
+    assert (gamma.n_kpts, mesh.n_kpts) == (1, 8) and mesh.n_orbitals == 8 * gamma.n_ao
+    assert mesh.memory_mb > 8**3 * gamma.memory_mb / 10  # amplitudes and integrals grow with N_k³
