@@ -10,18 +10,19 @@ default element list:
     layers) for pairs of divalent cations, and ordered rutile A B O4 (6 atoms) for pairs
     of tetravalent ones.
 Labelled at PBE and CCSD(T) for every member, at SCAN and HSE06 on a seeded subset of
->= 60 (every binary oxide and the elements they need first). Settings: the labeller's
-defaults (``LabelSettings()``), recorded in the data file; an elemental reference gets
-the labeller's reference settings (``reference_settings``: O2 as a triplet), the ones
-formation energies look up.
+>= 60 (every binary oxide and the elements they need first). Settings: a labeller preset
+(``mfdisco.labeller.presets``: ``gamma``, the Γ-point family, or ``kpoint``, the k-point
+density family), recorded with every label; an elemental reference gets the labeller's
+reference settings (``reference_settings``: O2 as a triplet), the ones formation energies
+look up. The data file holds the labels of every preset side by side.
 
 Resumable: labels live in a work database; the committed data file
 ``pool_labels.json.gz`` is read back at start, so a fresh checkout continues where the
 last run stopped and nothing stored is computed again. The data file is rewritten after
 every finished label.
 
-    .venv/bin/python benchmarks/pool/build_pool.py [--fidelities pbe ccsd_t scan hse06] [--max-labels N]
-    .venv/bin/python benchmarks/pool/build_pool.py --summary
+    .venv/bin/python benchmarks/pool/build_pool.py [--preset kpoint] [--fidelities pbe ccsd_t scan hse06] [--max-labels N]
+    .venv/bin/python benchmarks/pool/build_pool.py --summary [--preset kpoint]
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from mfdisco.labeller import LabelSettings, settings_hash
 from mfdisco.labeller.cost import estimate_cost
 from mfdisco.labeller.references import reference_settings
 from mfdisco.labeller.distributed import LabelJob, label_many
+from mfdisco.labeller.presets import PRESETS, preset_settings
 from mfdisco.labeller.service import stored_done
 from mfdisco.platform.ray_connection import RayConfig, connect_ray
 
@@ -161,16 +163,17 @@ def _load_data_file(engine, ids: dict[str, int]) -> int:  # noqa: ANN001
 
 def _write_data_file(engine, members, ids: dict[str, int]) -> None:  # noqa: ANN001
     labels = []
-    for name, crystal, _ in members:
-        digest = crystal.canonical_hash()
-        for fidelity in Fidelity:
-            row = find_calculation(engine, ids[digest], fidelity, settings_hash(fidelity, member_settings(crystal)))
-            if row is not None:
-                label = calculation_to_label(row)
-                labels.append({"canonical_hash": digest, "name": name, "label": {**label.__dict__, "fidelity": fidelity.value}})
+    for preset in PRESETS:
+        for name, crystal, _ in members:
+            digest = crystal.canonical_hash()
+            for fidelity in Fidelity:
+                row = find_calculation(engine, ids[digest], fidelity, settings_hash(fidelity, member_settings(crystal, preset_settings(preset, fidelity))))
+                if row is not None:
+                    label = calculation_to_label(row)
+                    labels.append({"canonical_hash": digest, "name": name, "preset": preset, "label": {**label.__dict__, "fidelity": fidelity.value}})
     data = {
         "description": "mfdisco reference pool: PySCF labels of small crystals (benchmarks/pool/build_pool.py)",
-        "settings": {f.value: LabelSettings().model_dump(mode="json") for f in Fidelity},
+        "settings": {p: {f.value: preset_settings(p, f).model_dump(mode="json") for f in Fidelity} for p in PRESETS},
         "structures": [{"name": n, "canonical_hash": c.canonical_hash(), "subset": s, **c.to_dict()} for n, c, s in members],
         "labels": labels,
     }
@@ -186,6 +189,7 @@ def main() -> None:
     parser.add_argument("--cpus", type=int, default=2, help="Ray CPUs; one label per CPU")
     parser.add_argument("--timeout-s", type=float, default=1800.0, help="wall-clock limit of one label (recorded as failed)")
     parser.add_argument("--summary", action="store_true", help="print what is labelled and stop")
+    parser.add_argument("--preset", default="gamma", choices=list(PRESETS), help="the family of label settings")
     args = parser.parse_args()
     members = pool_members()
     WORK_DB.parent.mkdir(exist_ok=True)
@@ -195,10 +199,10 @@ def main() -> None:
     ids = {c.canonical_hash(): i for (_, c, _), i in zip(members, result.ids, strict=True)}
     print(f"pool: {len(members)} members, {sum(s for *_, s in members)} in the SCAN/HSE06 subset; {_load_data_file(engine, ids)} labels read from {DATA_FILE.name}")
     if not args.summary:
-        base = LabelSettings(timeout_s=args.timeout_s)
         fidelities = [Fidelity.parse(f) for f in args.fidelities]
+        base = {f: preset_settings(args.preset, f, timeout_s=args.timeout_s) for f in fidelities}
         jobs = [
-            LabelJob(ids[c.canonical_hash()], f, member_settings(c, base))
+            LabelJob(ids[c.canonical_hash()], f, member_settings(c, base[f]))
             for _, c, subset in sorted(members, key=lambda m: _member_cost(m[1]))
             for f in fidelities
             if subset or f in (Fidelity.PBE, Fidelity.CCSD_T)
@@ -209,16 +213,17 @@ def main() -> None:
         start = time.perf_counter()
         label_many(engine, jobs, on_finished=lambda job, label: _write_data_file(engine, members, ids))
         print(f"labelled {len(jobs)} in {time.perf_counter() - start:.0f} s")
-    _summary(engine, members, ids)
+    _summary(engine, members, ids, args.preset)
 
 
-def _summary(engine, members, ids: dict[str, int]) -> None:  # noqa: ANN001
+def _summary(engine, members, ids: dict[str, int], preset: str) -> None:  # noqa: ANN001
+    print(f"preset {preset}:")
     for fidelity in Fidelity:
         statuses: Counter = Counter()
         reasons: Counter = Counter()
         cpu_s = 0.0
         for _, crystal, _ in members:
-            row = find_calculation(engine, ids[crystal.canonical_hash()], fidelity, settings_hash(fidelity, member_settings(crystal)))
+            row = find_calculation(engine, ids[crystal.canonical_hash()], fidelity, settings_hash(fidelity, member_settings(crystal, preset_settings(preset, fidelity))))
             if row is None:
                 continue
             statuses[row.status] += 1

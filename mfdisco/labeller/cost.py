@@ -95,8 +95,9 @@ def estimate_cost(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings,
     if fidelity is Fidelity.CCSD_T:
         o, v = n_occupied - n_frozen, n_virtual
         blocks = 3.0 if state.unrestricted else 1.0
-        vvvv = v**4 / 2 if n_kpts == 1 else v**4  # Γ keeps the 8-fold symmetry, k-point blocks do not
-        memory += blocks * n_kpts**3 * (6 * o**2 * v**2 + 2 * o * v**3 + vvvv) * _BYTES * complex_factor
+        cc_kpts = 1 if settings.correlation_at_gamma else n_kpts
+        vvvv = v**4 / 2 if cc_kpts == 1 else v**4  # Γ keeps the 8-fold symmetry, k-point blocks do not
+        memory += blocks * cc_kpts**3 * (6 * o**2 * v**2 + 2 * o * v**3 + vvvv) * _BYTES * (2.0 if cc_kpts > 1 else 1.0)
     return CostEstimate(
         n_atoms=crystal.num_sites,
         n_electrons=int(cell.nelectron),

@@ -99,8 +99,8 @@ def label(crystal: Crystal, fidelity: Fidelity | str, settings: LabelSettings | 
     if fidelity is not Fidelity.CCSD_T:
         details["xc"] = settings.xc or XC_FUNCTIONALS[fidelity]
     problem = limit_problem(estimate, settings)
-    if problem is None and fidelity is Fidelity.CCSD_T and estimate.unrestricted and estimate.n_kpts > 1:
-        problem = f"open-shell CCSD(T) on a k-mesh {details['kmesh']} is not available in PySCF (no k-point UCCSD(T)); use a Γ-point supercell"
+    if problem is None and fidelity is Fidelity.CCSD_T and estimate.unrestricted and estimate.n_kpts > 1 and not settings.correlation_at_gamma:
+        problem = f"open-shell CCSD(T) on a k-mesh {details['kmesh']} is not available in PySCF (no k-point UCCSD(T)); use a Γ-point supercell or correlation_at_gamma"
     if problem is None and fidelity is Fidelity.CCSD_T and estimate.n_virtual - (estimate.two_s > 0) < 1:
         problem = f"{estimate.n_ao} orbitals for {estimate.n_occupied} occupied leave no virtual orbital for CCSD(T); use a larger basis"
     if problem is not None:
@@ -126,7 +126,10 @@ def _compute(crystal: Crystal, cell, fidelity: Fidelity, settings: LabelSettings
     descriptors = None
     if fidelity is Fidelity.CCSD_T:
         n_frozen = frozen_orbitals(crystal, cell) if settings.frozen_core else 0
-        energies = run_ccsd_t(mf, n_frozen, settings.max_cc_cycles)
+        if settings.correlation_at_gamma and details["kmesh"] != [1, 1, 1]:
+            energies = _composite_ccsd_t(cell, settings, unrestricted, n_frozen, float(mf.e_tot), details)
+        else:
+            energies = run_ccsd_t(mf, n_frozen, settings.max_cc_cycles)
         details.update({f"{key}_ev": value * HARTREE_TO_EV for key, value in energies.items() if key.startswith("e_")})
         details["n_frozen"] = n_frozen
         details["cc_attempts"] = energies["cc_attempts"]
@@ -153,6 +156,18 @@ def _compute(crystal: Crystal, cell, fidelity: Fidelity, settings: LabelSettings
         descriptors=descriptors,
         details=details,
     )
+
+
+def _composite_ccsd_t(cell, settings: LabelSettings, unrestricted: bool, n_frozen: int, e_hf_kmesh: float, details: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001
+    """E_HF on the k-mesh + CCSD and (T) correlation of the cell at Γ (``correlation_at_gamma``); Hartree per cell."""
+    gamma = settings.model_copy(update={"kmesh": (1, 1, 1), "kspacing": None})
+    reference = run_mean_field(cell, Fidelity.CCSD_T, gamma, unrestricted)
+    details["scf_attempts_gamma"] = reference.attempts
+    energies = run_ccsd_t(reference.mf, n_frozen, settings.max_cc_cycles)
+    energies["e_hf_gamma"] = energies["e_hf"]
+    energies["e_hf"] = e_hf_kmesh
+    energies["e_total"] = e_hf_kmesh + energies["e_ccsd_corr"] + energies["e_t"]
+    return energies
 
 
 def _peak_rss_mb() -> float:

@@ -74,6 +74,11 @@ def _mean_field(cell, fidelity: Fidelity, settings: LabelSettings, unrestricted:
         else:
             kpts = cell.make_kpts(kmesh)
             mf = dft.KUKS(cell, kpts, xc=xc) if unrestricted else dft.KRKS(cell, kpts, xc=xc)
+    if unrestricted and not gamma:
+        # PySCF counts the electrons and 2S of a k-point UHF/UKS over the whole k-mesh; the
+        # cell's spin state (cell.spin = 2S per cell) is repeated on every k-point.
+        n_k = len(kpts)
+        mf.nelec = ((cell.nelectron + cell.spin) // 2 * n_k, (cell.nelectron - cell.spin) // 2 * n_k)
     if settings.multigrid and fidelity is not Fidelity.CCSD_T:
         if settings.density_fit != "fft" or not gamma:
             raise ValueError("multigrid needs FFT density fitting at the Γ point (density_fit='fft', kmesh=(1, 1, 1))")

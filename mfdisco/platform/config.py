@@ -116,12 +116,15 @@ class LabellerConfig(_Section):
     """PySCF labelling.
 
     Attributes:
-        settings: label settings for every fidelity (fields of ``LabelSettings``).
+        preset: the family of settings to start from (``mfdisco.labeller.presets``):
+            ``gamma`` (Γ only) or ``kpoint`` (k-point density 0.9 Å⁻¹, composite CCSD(T)).
+        settings: label settings for every fidelity on top (fields of ``LabelSettings``).
         per_fidelity: settings for one fidelity on top, e.g. ``{"ccsd_t": {"frozen_core": true}}``.
         cpus_per_task: CPUs (and threads) of each labelling Ray task.
         max_retries: Ray retries of a task whose worker died.
     """
 
+    preset: str = "gamma"
     settings: dict[str, Any] = Field(default_factory=dict)
     per_fidelity: dict[str, dict[str, Any]] = Field(default_factory=dict)
     cpus_per_task: int = Field(1, gt=0)
@@ -136,10 +139,21 @@ class LabellerConfig(_Section):
         for fidelity in Fidelity:
             self.settings_for(fidelity)  # validates every combination at load
 
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, value: str) -> str:
+        from mfdisco.labeller.presets import PRESETS
+
+        if value not in PRESETS:
+            raise ValueError(f"{value!r} is not one of {', '.join(PRESETS)}")
+        return value
+
     def settings_for(self, fidelity: Fidelity | str) -> LabelSettings:
-        """The validated settings of one fidelity."""
+        """The validated settings of one fidelity: the preset, then ``settings``, then ``per_fidelity``."""
+        from mfdisco.labeller.presets import preset_settings
+
         fidelity = Fidelity.parse(fidelity)
-        return LabelSettings(**{**self.settings, **self.per_fidelity.get(fidelity.value, {})})
+        return preset_settings(self.preset, fidelity, **{**self.settings, **self.per_fidelity.get(fidelity.value, {})})
 
 
 class MfdiscoConfig(_Section):

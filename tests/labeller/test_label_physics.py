@@ -78,6 +78,25 @@ def test_kpoint_coupled_cluster_equals_the_supercell_at_gamma(lih: Crystal, fast
     assert primitive.details["e_ccsd_corr_ev"] < 0 and primitive.details["e_t_ev"] < 0
 
 
+def test_composite_ccsd_t_is_kmesh_hf_plus_gamma_correlation(lih: Crystal, fast: dict) -> None:
+    """correlation_at_gamma: E = E_HF on the k-mesh + CCSD and (T) correlation at Γ, each equal to its own run."""
+    composite = label(lih, "ccsd_t", LabelSettings(**fast, kmesh=(2, 1, 1), correlation_at_gamma=True))
+    gamma = label(lih, "ccsd_t", LabelSettings(**fast))
+    kmesh_hf = label(lih, "ccsd_t", LabelSettings(**fast, kmesh=(2, 1, 1)))
+    assert composite.status == gamma.status == kmesh_hf.status == "done"
+    d = composite.details
+    assert d["e_hf_ev"] == pytest.approx(kmesh_hf.details["e_hf_ev"], abs=1e-6)
+    assert d["e_hf_gamma_ev"] == pytest.approx(gamma.details["e_hf_ev"], abs=1e-6)
+    assert d["e_ccsd_corr_ev"] == pytest.approx(gamma.details["e_ccsd_corr_ev"], abs=1e-6)
+    assert composite.energy_ev == pytest.approx(d["e_hf_ev"] + d["e_ccsd_corr_ev"] + d["e_t_ev"], abs=1e-9)
+    assert abs(d["e_hf_ev"] - d["e_hf_gamma_ev"]) > 0.1  # the k-mesh moves the HF energy of this small cell
+    # the composite serves open-shell cells too: UHF on the k-mesh, UCCSD(T) at Γ
+    atom = Crystal.from_species(np.eye(3) * 5.0, ["Li"], [[0.0, 0.0, 0.0]])
+    open_shell = label(atom, "ccsd_t", LabelSettings(**fast, kmesh=(2, 1, 1), correlation_at_gamma=True))
+    assert open_shell.status == "done", open_shell.error
+    assert open_shell.details["e_ccsd_corr_ev"] < 0 and open_shell.magnetic_moment == pytest.approx(1.0)
+
+
 def test_kpoint_descriptors_equal_the_supercell_at_gamma(lih: Crystal, fast: dict) -> None:
     """Gap, DOS per atom, ELF and ε∞ of the primitive cell on a (2,1,1) mesh = those of the 2x1x1 supercell at Γ."""
     primitive = label(lih, "pbe", LabelSettings(**fast, mesh=(16, 16, 16), kmesh=(2, 1, 1), conv_tol_ha=1e-10)).descriptors

@@ -51,3 +51,16 @@ def test_bad_config_names_key_and_origin(tmp_path: Path, yaml_text: str, env: di
 def test_missing_config_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "none.yaml", env={})
+
+
+def test_label_preset_is_the_base_of_the_labeller_settings(tmp_path: Path) -> None:
+    cfg = load_config(None, env={"MFDISCO_LABELLER_PRESET": "kpoint"})
+    pbe, cc = cfg.labeller.settings_for("pbe"), cfg.labeller.settings_for("ccsd_t")
+    assert pbe.kspacing == cc.kspacing == 0.9 and cc.correlation_at_gamma and not pbe.correlation_at_gamma
+    path = tmp_path / "c.yaml"
+    path.write_text("labeller:\n  preset: kpoint\n  settings: {kspacing: 0.5}\n  per_fidelity: {ccsd_t: {correlation_at_gamma: false}}\n")
+    cfg = load_config(path, env={})
+    assert cfg.labeller.settings_for("pbe").kspacing == 0.5 and not cfg.labeller.settings_for("ccsd_t").correlation_at_gamma
+    assert load_config(None, env={}).labeller.settings_for("pbe").kspacing is None  # gamma by default
+    with pytest.raises(ConfigError, match="labeller.preset.*'dense' is not one of gamma, kpoint"):
+        load_config(None, env={"MFDISCO_LABELLER_PRESET": "dense"})
