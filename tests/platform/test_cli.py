@@ -87,3 +87,15 @@ def test_run_refuses_bad_options_before_starting_anything(db_option: list[str]) 
     assert missing.exit_code == 1 and "no campaign named 'nowhere'" in missing.output
     status = runner.invoke(app, [*db_option, "status"])
     assert status.exit_code == 0 and "no campaign yet" in status.output
+
+
+def test_query_refuses_writes_on_both_databases(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MFDISCO_CONFIG", raising=False)
+    db = ["--db-url", db_url]
+    assert _run([*db, "data", "import", "--builtin"]).exit_code == 0
+    for sql in ("DELETE FROM structures", "DROP TABLE structures", "WITH x AS (DELETE FROM structures RETURNING id) SELECT * FROM x"):
+        refused = runner.invoke(app, [*db, "query", sql])
+        # refused before running, or by the read-only connection (SQLite cannot even parse DML in a CTE)
+        assert refused.exit_code == 1 and ("refused" in refused.output or "rejected" in refused.output), (sql, refused.output)
+    assert _run([*db, "query", "SELECT COUNT(*) AS n FROM structures", "-o", "csv"]).stdout.splitlines() == ["n", "114"]
+    assert _run([*db, "query", "--example", "campaign_progress"]).exit_code == 0
