@@ -17,7 +17,7 @@ on everything revealed before each round. Strategies, all with the same budget:
 Prints hit rate and discoveries per CCSD(T) calculation (mean ± std over seeds) and
 their ratios to random, and saves the cumulative-hit curves as a PNG.
 
-    .venv/bin/python benchmarks/replay.py [--seeds 5] [--budget 8] [--k 2] [--initial 2] [--out benchmarks/replay.png]
+    .venv/bin/python benchmarks/replay.py [--preset kpoint] [--seeds 5] [--budget 8] [--k 2] [--initial 2] [--out benchmarks/replay.png]
 """
 
 from __future__ import annotations
@@ -35,17 +35,18 @@ from mfdisco.active_loop.fingerprints import fingerprints
 from mfdisco.active_loop.hull import HullEntry, hull_distances
 from mfdisco.active_loop.scores import combined_score, divergence, nearest_distances, select_batch
 from mfdisco.core import Fidelity
-from mfdisco.labeller.pool_file import read_pool_file
+from mfdisco.labeller.pool_file import entries_at, read_pool_file
+from mfdisco.labeller.presets import preset_settings
 from mfdisco.platform.campaign_data import LabelledStructure, reference_mu
 
 STRATEGIES = ("divergence", "random", "uncertainty", "pbe_only")
 HIT = 0.1  # eV/atom
 
 
-def load(path: Path) -> tuple[list, dict, dict]:
-    """(structures, labels[fidelity][index], is_element[index]) of pool members with PBE and CCSD(T) labels."""
+def load(path: Path, preset: str = "gamma") -> tuple[list, dict, dict]:
+    """(structures, labels[fidelity][index], is_element[index]) of pool members with PBE and CCSD(T) labels of one preset."""
     by_hash: dict[str, dict] = {}
-    for entry in read_pool_file(path):
+    for entry in entries_at(read_pool_file(path), lambda f: preset_settings(preset, f)):
         if entry.label.status == "done" and entry.label.fidelity in (Fidelity.PBE, Fidelity.CCSD_T):
             item = by_hash.setdefault(entry.crystal.canonical_hash(), {"crystal": entry.crystal, "labels": {}})
             item["labels"][entry.label.fidelity] = entry.label
@@ -126,9 +127,10 @@ def main() -> None:
     parser.add_argument("--ensemble-size", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "replay.png")
+    parser.add_argument("--preset", default="gamma", help="the pool's settings family (gamma or kpoint)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
-    crystals, labels, elements = load(args.pool)
+    crystals, labels, elements = load(args.pool, args.preset)
     cc_hull = truth(crystals, labels, Fidelity.CCSD_T)
     compounds = [i for i in range(len(crystals)) if not elements[i]]
     hits = {i for i in compounds if i in cc_hull and cc_hull[i].e_above_hull_per_atom_ev <= HIT}

@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from mfdisco.core import Fidelity
-from mfdisco.labeller.pool_file import read_pool_file
+from mfdisco.labeller.pool_file import entries_at, read_pool_file
+from mfdisco.labeller.presets import PRESETS, preset_settings
 from mfdisco.validator.config import PotentialConfig
 from mfdisco.validator.ensemble import train_ensemble
 from mfdisco.validator.samples import samples_from_labels
@@ -40,9 +41,11 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--preset", default="gamma", choices=list(PRESETS), help="the pool's settings family to use")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
-    samples = samples_from_labels((e.crystal, e.label) for e in read_pool_file(args.pool))
+    entries = entries_at(read_pool_file(args.pool), lambda f: preset_settings(args.preset, f))
+    samples = samples_from_labels((e.crystal, e.label) for e in entries)
     by_key: dict[str, set[Fidelity]] = {}
     for s in samples:
         by_key.setdefault(s.key, set()).add(s.fidelity)

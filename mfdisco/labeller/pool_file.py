@@ -2,20 +2,24 @@
 
 The file is gzip-compressed JSON written by ``benchmarks/pool/build_pool.py``:
 ``structures`` (name, canonical hash, subset flag and the crystal's ``to_dict``),
-``labels`` (canonical hash, name and the :class:`Label` fields) and ``settings`` (the
-labeller settings of each fidelity).
+``labels`` (canonical hash, name, preset and the :class:`Label` fields) and ``settings``
+(the labeller settings of each preset and fidelity). The file holds labels of several
+settings families side by side; :func:`entries_at` keeps one family, which every reader
+that compares energies must do.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from mfdisco.core import Crystal, Fidelity, Label
+from mfdisco.labeller.settings import LabelSettings, settings_hash
 
-__all__ = ["PoolEntry", "read_pool_file"]
+__all__ = ["PoolEntry", "read_pool_file", "entries_at"]
 
 
 @dataclass(frozen=True)
@@ -61,3 +65,25 @@ def read_pool_file(path: str | Path) -> list[PoolEntry]:
         label = Label(**{**item["label"], "fidelity": Fidelity.parse(item["label"]["fidelity"])})
         entries.append(PoolEntry(structure["name"], crystal, bool(structure["subset"]), label))
     return entries
+
+
+def entries_at(entries: list[PoolEntry], settings_for: Callable[[Fidelity], LabelSettings]) -> list[PoolEntry]:
+    """The entries labelled with one family of settings.
+
+    Args:
+        entries: pool entries (any families).
+        settings_for: the family's settings of each fidelity (e.g. ``LabellerConfig.settings_for``);
+            an elemental structure is matched at that element's reference settings
+            (O₂ as a triplet), as formation energies look them up.
+    """
+    from mfdisco.labeller.references import reference_settings
+
+    kept = []
+    for entry in entries:
+        settings = settings_for(entry.label.fidelity)
+        elements = set(entry.crystal.species)
+        if len(elements) == 1:
+            settings = reference_settings(elements.pop(), settings)
+        if settings_hash(entry.label.fidelity, settings) == entry.label.settings_hash:
+            kept.append(entry)
+    return kept

@@ -23,9 +23,9 @@ def _labelled_pairs(cfg, pool: Path | None) -> list:  # noqa: ANN001 - MfdiscoCo
     from mfdisco.core import Fidelity
 
     if pool is not None:
-        from mfdisco.labeller.pool_file import read_pool_file
+        from mfdisco.labeller.pool_file import entries_at, read_pool_file
 
-        return [(entry.crystal, entry.label) for entry in read_pool_file(pool)]
+        return [(entry.crystal, entry.label) for entry in entries_at(read_pool_file(pool), cfg.labeller.settings_for)]
     from mfdisco.db import done_labels
     from mfdisco.labeller import settings_hash
     from mfdisco.platform.cli import _engine, _upgrade

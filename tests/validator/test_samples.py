@@ -74,3 +74,18 @@ def test_the_committed_pool_file_reads_back() -> None:
     entries = read_pool_file(path)
     assert entries and all(e.label.fidelity in tuple(Fidelity) for e in entries)
     assert all(e.crystal.canonical_hash() for e in entries[:3])
+
+
+def test_pool_entries_of_one_settings_family() -> None:
+    """A pool file holds several presets' labels; readers keep one family (elements at their reference settings)."""
+    from mfdisco.active_loop.config import DEFAULT_POOL_FILE
+    from mfdisco.labeller.pool_file import entries_at
+    from mfdisco.labeller.presets import preset_settings
+
+    entries = read_pool_file(DEFAULT_POOL_FILE)
+    gamma = entries_at(entries, lambda f: preset_settings("gamma", f))
+    kpoint = entries_at(entries, lambda f: preset_settings("kpoint", f))
+    assert gamma and len(gamma) + len(kpoint) == len(entries)  # every label belongs to exactly one preset
+    assert any(e.name == "molecular:O2" for e in gamma)  # the triplet reference is matched at its reference settings
+    assert all(e.label.settings.get("kspacing") is None for e in gamma)
+    assert entries_at(entries, lambda f: preset_settings("gamma", f, ke_cutoff_ha=77.0)) == []
