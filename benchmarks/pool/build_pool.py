@@ -168,7 +168,7 @@ def _write_data_file(engine, members, ids: dict[str, int]) -> None:  # noqa: ANN
             digest = crystal.canonical_hash()
             for fidelity in Fidelity:
                 row = find_calculation(engine, ids[digest], fidelity, settings_hash(fidelity, member_settings(crystal, preset_settings(preset, fidelity))))
-                if row is not None:
+                if row is not None and row.status in ("done", "failed", "refused"):  # not the labels in flight
                     label = calculation_to_label(row)
                     labels.append({"canonical_hash": digest, "name": name, "preset": preset, "label": {**label.__dict__, "fidelity": fidelity.value}})
     data = {

@@ -63,6 +63,8 @@ def read_pool_file(path: str | Path) -> list[PoolEntry]:
             raise ValueError(f"{path}: label of {item.get('name')!r} has no structure {item['canonical_hash'][:12]}")
         crystal = Crystal.from_dict({k: v for k, v in structure.items() if k not in ("name", "canonical_hash", "subset")})
         label = Label(**{**item["label"], "fidelity": Fidelity.parse(item["label"]["fidelity"])})
+        if label.status not in ("done", "failed", "refused"):  # a label in flight when the file was written
+            continue
         entries.append(PoolEntry(structure["name"], crystal, bool(structure["subset"]), label))
     return entries
 
