@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -30,7 +32,11 @@ def _job_env(ctx: typer.Context) -> dict[str, str]:
     return env
 
 
-def _submit(ctx: typer.Context, address: str, name: str | None, resume: str | None, cycles: int | None, wait: bool) -> None:
+def _submit(
+    ctx: typer.Context, address: str, name: str | None, resume: str | None, cycles: int | None, wait: bool,
+    on_submitted: Callable[[str, str], None] | None = None,
+) -> str:
+    """Check the options and the database, submit the campaign job (``on_submitted`` gets its id and the campaign), optionally follow it."""
     from mfdisco.platform.cli import _guard, _safe_url, _upgrade, console
     from mfdisco.platform.cli_campaign import check_campaign_options
     from mfdisco.platform.jobs import CampaignJob, follow_job, submit_campaign
@@ -41,16 +47,20 @@ def _submit(ctx: typer.Context, address: str, name: str | None, resume: str | No
     revision = _guard(lambda: _upgrade(cfg))  # the database answers and has the schema before anything runs
     console.print(f"database {_safe_url(cfg.db.url)} at revision {revision}")
     token = _guard(lambda: cluster_token(create=False))
-    job = CampaignJob(name=resume or name, resume=resume is not None, cycles=cycles, workdir=os.getcwd(), env=_job_env(ctx))
+    campaign = resume or name or datetime.now(UTC).strftime("campaign-%Y%m%d-%H%M%S")  # named here, so it can be resumed by name
+    job = CampaignJob(name=campaign, resume=resume is not None, cycles=cycles, workdir=os.getcwd(), env=_job_env(ctx))
     submission = _guard(lambda: submit_campaign(address, token, job))
     console.print(f"campaign submitted as Ray Job {submission} (dashboard {address}, Jobs page)")
+    if on_submitted is not None:
+        on_submitted(submission, campaign)
     if not wait:
         console.print(f"follow it with: mfdisco status; or RAY_API_SERVER_ADDRESS={address} ray job logs -f {submission}", markup=False)
-        return
+        return submission
     status = _guard(lambda: follow_job(address, token, submission, on_output=lambda text: sys.stdout.write(text)))
     console.print(f"Ray Job {submission}: {status}")
     if status != "SUCCEEDED":
         raise typer.Exit(1)
+    return submission
 
 
 def submit_command(
@@ -104,7 +114,11 @@ def up_command(
                   f"logs under {state.temp_dir}/session_latest/logs", markup=False)
     console.print("stop everything with: mfdisco down", markup=False)
     if submit:
-        _submit(ctx, state.dashboard_url, name, None, cycles, wait)
+        def remember(submission: str, campaign: str) -> None:
+            state.jobs.append({"id": submission, "campaign": campaign})
+            state.save(state_file.expanduser())
+
+        _submit(ctx, state.dashboard_url, name, None, cycles, wait, on_submitted=remember)
 
 
 def down_command(
@@ -113,13 +127,26 @@ def down_command(
 ) -> None:
     """Stop every process of the nodes that 'mfdisco up' started (a running campaign job can be resumed later)."""
     from mfdisco.platform.cli import _guard, console
-    from mfdisco.platform.stack import stack_down
+    from mfdisco.platform.jobs import TERMINAL_STATUSES, job_status
+    from mfdisco.platform.ray_nodes import ClusterError, cluster_token
+    from mfdisco.platform.stack import read_state, stack_down
 
+    recorded = _guard(lambda: read_state(state_file))
+    unfinished = []
+    if recorded is not None and recorded.jobs:
+        try:
+            token = cluster_token(create=False)
+            unfinished = [job for job in recorded.jobs if job_status(recorded.dashboard_url, token, job["id"]) not in TERMINAL_STATUSES]
+        except ClusterError:
+            pass  # the head no longer answers: nothing to report
     state, stopped = _guard(lambda: stack_down(state_file, grace))
     if state is None:
         console.print(f"no stack recorded in {state_file}: nothing to stop")
         return
     console.print(f"stopped the stack started at {state.started_at}: {stopped} processes of {len(state.sessions)} Ray nodes")
+    for job in unfinished:
+        console.print(f"campaign job {job['id']} was still running; continue it with: "
+                      f"mfdisco up --no-submit && mfdisco submit --resume {job['campaign']}", markup=False)
 
 
 # ---------------------------------------------------------------------------- node

@@ -110,7 +110,7 @@ class StackState:
             removed by ``down``).
         token_path: the file with the cluster token (None: it came from ``$RAY_AUTH_TOKEN``).
         started_at: UTC time of ``up``.
-        jobs: submission ids of the campaign jobs submitted by ``up``.
+        jobs: the campaign jobs submitted by ``up``: ``{"id": submission id, "campaign": name}``.
     """
 
     dashboard_url: str
@@ -120,7 +120,7 @@ class StackState:
     temp_dir: str
     token_path: str | None
     started_at: str
-    jobs: list[str] = field(default_factory=list)
+    jobs: list[dict] = field(default_factory=list)
 
     def save(self, path: Path) -> None:
         """Write the state file atomically."""

@@ -64,6 +64,25 @@ def _mfdisco(env: dict[str, str], *args: str, timeout: float = 300) -> subproces
     return subprocess.run([sys.executable, "-m", "mfdisco", *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=env.get("PWD_FOR_TEST"))
 
 
+def _campaign_started(url: str) -> bool:
+    try:
+        return bool(run_read_only(url, "SELECT name FROM campaigns WHERE name = 'stack-test'").rows)
+    except Exception:  # noqa: BLE001 - the schema may not exist yet
+        return False
+
+
+def _stop(env: dict[str, str], state_file: Path, sessions: set[int], gcs: int) -> str:
+    """``mfdisco down``; asserts that no process of the nodes is left and the GCS port is closed; its output."""
+    down = _mfdisco(env, "down", "--state-file", str(state_file), "--grace", "5", timeout=120)
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert "stopped the stack" in down.stdout
+    assert session_processes(sessions) == []
+    assert not state_file.exists()
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", gcs)) != 0  # the GCS port is closed
+    return down.stdout
+
+
 @pytest.mark.timeout(900)
 def test_native_stack_runs_the_campaign_as_a_ray_job(tmp_path: Path, pg_url: str, stack_env: dict[str, str]) -> None:
     gcs, dashboard, metrics, agent = _free_ports(4)
@@ -73,47 +92,59 @@ def test_native_stack_runs_the_campaign_as_a_ray_job(tmp_path: Path, pg_url: str
     state_file = tmp_path / "stack.json"
     stack_env["PWD_FOR_TEST"] = str(tmp_path)
     token = Path(stack_env["RAY_AUTH_TOKEN_PATH"]).read_text()
+    url = f"http://127.0.0.1:{dashboard}"
     ports = ["--gcs-port", str(gcs), "--dashboard-port", str(dashboard), "--metrics-port", str(metrics), "--agent-port", str(agent)]
-    up = _mfdisco(stack_env, "--config", str(config), "up", "--workers", "1", *ports, "--name", "stack-test", "--state-file", str(state_file))
-    sessions: set[int] = set()
+    common = ["--config", str(config)]
+
+    # 1. up: head + worker, the campaign submitted; stopped again while it runs
+    up = _mfdisco(stack_env, *common, "up", "--workers", "1", *ports, "--name", "stack-test", "--state-file", str(state_file))
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert "submitted as Ray Job mfdisco-stack-test-" in up.stdout
+    state = json.loads(state_file.read_text())
+    assert [n["role"] for n in state["nodes"]] == ["head", "worker"]
+    assert [job["campaign"] for job in state["jobs"]] == ["stack-test"]
+    sessions = set(state["sessions"])
     try:
-        assert up.returncode == 0, up.stdout + up.stderr
-        assert "submitted as Ray Job mfdisco-stack-test-" in up.stdout
-        state = json.loads(state_file.read_text())
-        sessions = set(state["sessions"])
-        assert [n["role"] for n in state["nodes"]] == ["head", "worker"]
-        url = f"http://127.0.0.1:{dashboard}"
         assert _get(f"{url}/api/jobs/", None)[0] == 401  # token authentication is on
         status, body = _get(f"{url}/api/v0/nodes?limit=10", token)
         assert status == 200 and sum(n["state"] == "ALIVE" for n in json.loads(body)["data"]["result"]["result"]) == 2
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and not _campaign_started(pg_url):  # the job has created its campaign
+            time.sleep(1)
+        assert _campaign_started(pg_url), "the campaign job never created its campaign row"
+    finally:
+        stopped = _stop(stack_env, state_file, sessions, gcs)
+    assert "was still running; continue it with: mfdisco up --no-submit && mfdisco submit --resume stack-test" in stopped
+
+    # 2. up again without a job, then the campaign resumed as a Ray Job to the end
+    up = _mfdisco(stack_env, *common, "up", "--workers", "1", *ports, "--no-submit", "--state-file", str(state_file))
+    assert up.returncode == 0, up.stdout + up.stderr
+    sessions = set(json.loads(state_file.read_text())["sessions"])
+    try:
+        submit = subprocess.Popen([sys.executable, "-m", "mfdisco", *common, "submit", "--address", url, "--resume", "stack-test", "--wait"],
+                                  env=stack_env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         seen_gauges: set[str] = set()
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline:
+        while submit.poll() is None:
             _, exported = _get(f"http://127.0.0.1:{metrics}/metrics", None)
-            seen_gauges |= {line.split("{")[0] for line in exported.splitlines() if line.startswith("ray_mfdisco_") or line.startswith("mfdisco_")}
-            status, body = _get(f"{url}/api/jobs/", token)
-            jobs = [j for j in json.loads(body) if (j.get("submission_id") or "").startswith("mfdisco-stack-test-")]
-            if jobs and jobs[0]["status"] in ("SUCCEEDED", "FAILED", "STOPPED"):
-                break
+            seen_gauges |= {line.split("{")[0] for line in exported.splitlines() if "mfdisco_" in line.split("{")[0]}
             time.sleep(2)
-        assert jobs and jobs[0]["status"] == "SUCCEEDED", jobs and jobs[0].get("message")
-        assert " -m mfdisco run --name stack-test" in jobs[0]["entrypoint"]
+        output = submit.stdout.read()
+        assert submit.returncode == 0 and "SUCCEEDED" in output, output[-3000:]
+        status, body = _get(f"{url}/api/jobs/", token)
+        jobs = [j for j in json.loads(body) if (j.get("submission_id") or "").startswith("mfdisco-stack-test-")]
+        assert status == 200 and [j["status"] for j in jobs] == ["SUCCEEDED"]
+        assert " -m mfdisco run --resume stack-test" in jobs[0]["entrypoint"]
         assert any(name.endswith("mfdisco_cycle") for name in seen_gauges), f"campaign gauges not exported: {sorted(seen_gauges)}"
         summary = run_read_only(pg_url, "SELECT campaign, status, cycles, labels_done, labels_pending, labels_running FROM campaign_summary")
         assert summary.rows == [("stack-test", "finished", 1, summary.rows[0][3], 0, 0)] and summary.rows[0][3] >= 2
         assert run_read_only(pg_url, "SELECT COUNT(*) FROM discovered_candidates").rows[0][0] >= 0
-        cycles = run_read_only(pg_url, "SELECT status, n_selected FROM cycles")
-        assert cycles.rows == [("finished", 1)]
-        status_output = _mfdisco(stack_env, "--config", str(config), "status", timeout=120)
+        assert run_read_only(pg_url, "SELECT status, n_selected FROM cycles").rows == [("finished", 1)]
+        duplicated = run_read_only(pg_url, "SELECT structure_id, fidelity, settings_hash FROM calculations GROUP BY 1, 2, 3 HAVING COUNT(*) > 1")
+        assert duplicated.rows == []
+        status_output = _mfdisco(stack_env, *common, "status", timeout=120)
         assert status_output.returncode == 0 and "stack-test" in status_output.stdout
     finally:
-        down = _mfdisco(stack_env, "down", "--state-file", str(state_file), "--grace", "5", timeout=120)
-    assert down.returncode == 0, down.stdout + down.stderr
-    assert "stopped the stack" in down.stdout
-    assert session_processes(sessions) == []
-    assert not state_file.exists()
-    with socket.socket() as probe:
-        assert probe.connect_ex(("127.0.0.1", gcs)) != 0  # the GCS port is closed
+        _stop(stack_env, state_file, sessions, gcs)
 
 
 def test_up_refuses_bad_options_and_taken_ports_before_starting_anything(tmp_path: Path, stack_env: dict[str, str]) -> None:
