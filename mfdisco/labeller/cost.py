@@ -34,7 +34,9 @@ class CostEstimate:
     Attributes:
         n_atoms, n_electrons, n_ao: per cell (valence electrons of the pseudopotentials).
         n_kpts: k-points.
-        n_orbitals: AOs over all k-points.
+        n_orbitals: orbitals of the largest coupled problem: the AOs of one cell for DFT and
+            HF (k-points are separate blocks), the AOs of all k-points for coupled
+            cluster on a k-mesh; what ``max_orbitals`` limits.
         n_occupied, n_virtual: per spin and k-point (restricted: doubly occupied).
         n_frozen: frozen core orbitals in coupled cluster.
         mesh: real-space grid.
@@ -103,7 +105,7 @@ def estimate_cost(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings,
         n_electrons=int(cell.nelectron),
         n_ao=n_ao,
         n_kpts=n_kpts,
-        n_orbitals=n_ao * n_kpts,
+        n_orbitals=n_ao * (n_kpts if fidelity is Fidelity.CCSD_T and not settings.correlation_at_gamma else 1),
         n_occupied=n_occupied,
         n_virtual=n_virtual,
         n_frozen=n_frozen,

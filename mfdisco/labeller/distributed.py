@@ -101,6 +101,7 @@ def label_many(
                 on_finished(job, None)
         else:
             submit.append(job)
+    submit = _longest_first(submit, crystals)
     keys = {id(job): _in_flight(job) for job in submit}
     mark_in_flight(engine, list(keys.values()), "pending", campaign_id, cycle_id)
     pending: dict[ray.ObjectRef, LabelJob] = {}
@@ -127,6 +128,27 @@ def label_many(
         if on_finished is not None:
             on_finished(job, result)
     return report
+
+
+def _longest_first(jobs: list[LabelJob], crystals: dict[int, Crystal]) -> list[LabelJob]:
+    """The jobs of each fidelity, in the fidelities' order of first appearance, longest estimated first.
+
+    Ray starts tasks in submission order; starting the longest first keeps every worker
+    busy to the end (LPT scheduling) instead of leaving one long label alone at the end.
+    The estimate is n_AO² × N_k of the built cell (the density-fitting and SCF work grow
+    with it); a structure that cannot be built (refused) counts as free.
+    """
+    from mfdisco.labeller.cost import estimate_cost
+
+    def weight(job: LabelJob) -> float:
+        try:
+            estimate = estimate_cost(crystals[job.structure_id], job.fidelity, job.settings)
+        except Exception:  # noqa: BLE001 - unsupported element: the label is refused at once
+            return 0.0
+        return float(estimate.n_ao) ** 2 * estimate.n_kpts
+
+    order = list(dict.fromkeys(job.fidelity for job in jobs))
+    return [job for fidelity in order for job in sorted((j for j in jobs if j.fidelity is fidelity), key=weight, reverse=True)]
 
 
 def _in_flight(job: LabelJob) -> InFlight:

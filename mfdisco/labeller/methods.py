@@ -177,9 +177,7 @@ def run_ccsd_t(mf, n_frozen: int, max_cycles: int = 50) -> dict[str, Any]:  # no
     e_t = float("nan")
     if mycc.converged:
         if kpoints:
-            from pyscf.pbc.cc import kccsd_t_rhf
-
-            e_t = float(np.real(kccsd_t_rhf.kernel(mycc, eris, verbose=0)))
+            e_t = _kpoint_triples(mycc, eris)
         else:
             e_t = float(mycc.ccsd_t(eris=eris))
     e_hf = float(mf.e_tot)
@@ -191,6 +189,27 @@ def run_ccsd_t(mf, n_frozen: int, max_cycles: int = 50) -> dict[str, Any]:  # no
         "cc_converged": bool(mycc.converged),
         "cc_attempts": attempts,
     }
+
+
+def _kpoint_triples(mycc, eris) -> float:  # noqa: ANN001 - PySCF KRCCSD and its integrals
+    """The k-point (T) energy (Hartree per cell), computed in a private temporary folder.
+
+    PySCF's k-point (T) writes its integrals to ``tmp_t3_eris.h5`` in the working folder
+    and reads back any such file that is complete, even one left by another
+    calculation; in a folder of its own each calculation sees only its own file.
+    """
+    import os
+    import tempfile
+
+    from pyscf.pbc.cc import kccsd_t_rhf
+
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory(prefix="mfdisco-t3-") as scratch:
+        os.chdir(scratch)
+        try:
+            return float(np.real(kccsd_t_rhf.kernel(mycc, eris, verbose=0)))
+        finally:
+            os.chdir(here)
 
 
 def dft_gradient(mf) -> np.ndarray:  # noqa: ANN001

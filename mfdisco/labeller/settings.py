@@ -133,7 +133,8 @@ class LabelSettings(BaseModel):
             ``fft`` density fitting and ``multigrid``).
         descriptors: compute the quantum descriptors of PBE labels (gap, DOS, ELF, ε∞).
         max_memory_mb: memory PySCF may use.
-        max_orbitals: refuse calculations with more orbitals (all k-points).
+        max_orbitals: refuse calculations with more orbitals: per cell for DFT and HF, over the
+            whole k-mesh for coupled cluster on a k-mesh.
         threads: BLAS / PySCF threads.
         timeout_s: wall-clock limit of the child process running the calculation.
     """

@@ -114,3 +114,19 @@ def test_worker_killed_during_a_label_task_is_retried_and_stored_once(local_ray:
     assert report.outcomes == {"done": 1}  # Ray re-ran the task on a new worker
     row = find_calculation(engine, lih_id, Fidelity.PBE, settings_hash(Fidelity.PBE, fast_settings))
     assert row.status == "done" and row.attempts == 1  # stored once
+
+
+def test_jobs_start_longest_first_within_each_fidelity() -> None:
+    """LPT order: the big cells of each fidelity start first; the caller's fidelity order is kept."""
+    from mfdisco.generator.datasets import builtin_prototypes
+    from mfdisco.labeller.distributed import _longest_first
+
+    records = {r.source_id: r.crystal for r in builtin_prototypes(["Mg", "Sr", "Ti", "O"])}
+    names = ["fcc:Mg", "perovskite:SrTiO3", "hcp:Mg", "rocksalt:MgO"]
+    crystals = dict(enumerate(records[n] for n in names))
+    jobs = [LabelJob(i, f, LabelSettings()) for f in (Fidelity.CCSD_T, Fidelity.PBE) for i in crystals]
+    ordered = _longest_first(jobs, crystals)
+    assert [j.fidelity for j in ordered] == [Fidelity.CCSD_T] * 4 + [Fidelity.PBE] * 4
+    assert [names[j.structure_id] for j in ordered[4:]][:1] == ["perovskite:SrTiO3"]  # 5 atoms first
+    assert names[ordered[-1].structure_id] == "fcc:Mg"  # the 1-atom cell last
+    assert sorted(id(j) for j in ordered) == sorted(id(j) for j in jobs)

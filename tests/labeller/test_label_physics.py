@@ -186,3 +186,20 @@ def test_pbe_label_carries_quantum_descriptors(lih: Crystal, fast_settings: Labe
     assert q["dielectric_ipa"] > 1.0 and len(q["dielectric_ipa_diagonal"]) == 3
     assert np.allclose(q["dielectric_ipa_diagonal"], q["dielectric_ipa"], rtol=1e-6)  # cubic: isotropic
     assert label(lih, "scan", fast_settings).descriptors is None  # from the PBE run only
+
+
+def test_kpoint_triples_leave_no_file_and_ignore_a_stale_one(lih: Crystal, fast: dict, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PySCF's k-point (T) reuses any complete tmp_t3_eris.h5 in the working folder; mfdisco's runs in a folder of its own."""
+    monkeypatch.chdir(tmp_path)
+    settings = LabelSettings(**fast, kmesh=(2, 1, 1))
+    first = label(lih, "ccsd_t", settings)
+    assert first.status == "done" and not list(tmp_path.iterdir())
+    import h5py
+
+    with h5py.File(tmp_path / "tmp_t3_eris.h5", "w") as stale:  # what another calculation would have left
+        stale["t2T"] = np.zeros((2, 2, 2, 1, 1, 1, 1))
+    squeezed = label(Crystal(lih.lattice * 0.97, lih.frac_coords, lih.atomic_numbers), "ccsd_t", settings)
+    again = label(lih, "ccsd_t", settings)
+    assert squeezed.status == again.status == "done"
+    assert again.details["e_t_ev"] == pytest.approx(first.details["e_t_ev"], abs=1e-9)
+    assert squeezed.details["e_t_ev"] != pytest.approx(first.details["e_t_ev"], abs=1e-6)

@@ -139,5 +139,9 @@ def test_kpoint_cost_counts_k_point_triples(prototypes: dict) -> None:
     mgo = prototypes["rocksalt:MgO"]
     gamma = estimate_cost(mgo, Fidelity.CCSD_T, LabelSettings())
     mesh = estimate_cost(mgo, Fidelity.CCSD_T, LabelSettings(kmesh=(2, 2, 2)))
-    assert (gamma.n_kpts, mesh.n_kpts) == (1, 8) and mesh.n_orbitals == 8 * gamma.n_ao
+    assert (gamma.n_kpts, mesh.n_kpts) == (1, 8) and mesh.n_orbitals == 8 * gamma.n_ao  # coupled cluster couples the k-mesh
+    dft = estimate_cost(mgo, Fidelity.PBE, LabelSettings(kspacing=0.9))
+    assert dft.n_kpts == 27 and dft.n_orbitals == dft.n_ao and limit_problem(dft, LabelSettings()) is None  # k-blocks apart
+    composite = estimate_cost(mgo, Fidelity.CCSD_T, LabelSettings(kmesh=(2, 2, 2), correlation_at_gamma=True))
+    assert composite.n_orbitals == gamma.n_ao and composite.memory_mb < mesh.memory_mb / 10
     assert mesh.memory_mb > 8**3 * gamma.memory_mb / 10  # amplitudes and integrals grow with N_k³
