@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from mfdisco.platform.ray_nodes import DEFAULT_AGENT_PORT, DEFAULT_DASHBOARD_PORT, DEFAULT_GCS_PORT, DEFAULT_METRICS_PORT
+from mfdisco.platform.stack import DEFAULT_STATE_FILE
 
 __all__ = ["up_command", "down_command", "submit_command", "node_app"]
 
@@ -19,7 +20,6 @@ node_app = typer.Typer(help="One Ray node with mfdisco's conventions (token auth
 
 _DEFAULT_ADDRESS = f"http://127.0.0.1:{DEFAULT_DASHBOARD_PORT}"
 StateFile = Annotated[Path, typer.Option("--state-file", help="Where up records the nodes it started (down reads it).")]
-_STATE = Path("~/.mfdisco/stack.json")
 
 
 def _job_env(ctx: typer.Context) -> dict[str, str]:
@@ -88,7 +88,7 @@ def up_command(
     name: Annotated[str | None, typer.Option("--name", help="Name of the new campaign.")] = None,
     cycles: Annotated[int | None, typer.Option("--cycles", help="Cycles at most.")] = None,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Follow the campaign job until it ends.")] = False,
-    state_file: StateFile = _STATE,
+    state_file: StateFile = DEFAULT_STATE_FILE,
 ) -> None:
     """Start a Ray head and worker nodes on this machine and submit the campaign as a Ray Job (docker compose without Docker)."""
     from pydantic import ValidationError
@@ -122,7 +122,7 @@ def up_command(
 
 
 def down_command(
-    state_file: StateFile = _STATE,
+    state_file: StateFile = DEFAULT_STATE_FILE,
     grace: Annotated[float, typer.Option("--grace", help="Seconds between SIGTERM and SIGKILL.")] = 10.0,
 ) -> None:
     """Stop every process of the nodes that 'mfdisco up' started (a running campaign job can be resumed later)."""

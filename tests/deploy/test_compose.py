@@ -60,8 +60,8 @@ def _mfdisco_calls(command: list[str] | str) -> list[list[str]]:
 def test_compose_file_is_valid_for_docker_compose() -> None:
     tool = shutil.which("docker-compose")
     if tool is None:
-        if os.environ.get("MFDISCO_REQUIRE_TOOLS"):
-            pytest.fail("docker-compose is required here (MFDISCO_REQUIRE_TOOLS is set) but not installed")
+        if os.environ.get("REQUIRE_TEST_TOOLS"):
+            pytest.fail("docker-compose is required here (REQUIRE_TEST_TOOLS is set) but not installed")
         pytest.skip("Debian's docker-compose is not installed (apt-get install docker-compose)")
     result = subprocess.run([tool, "-f", str(COMPOSE), "config", "-q"], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert result.returncode == 0, result.stderr

@@ -11,9 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from mfdisco.core import Fidelity
+from mfdisco.labeller import settings_hash
 from mfdisco.platform.cli import app
-from mfdisco.validator.samples import split_by_structure
-from mfdisco.validator.samples import Sample
+from mfdisco.platform.config import LabellerConfig
+from mfdisco.validator.samples import Sample, split_by_structure
 from tests.validator.conftest import rocksalt, synthetic_energy
 
 TINY = {
@@ -25,6 +26,8 @@ TINY = {
 
 @pytest.fixture
 def pool_file(tmp_path: Path) -> Path:
+    """20 labels at the labeller's default settings (the CLI keeps only the labeller's family)."""
+    hashes = {f: settings_hash(f, LabellerConfig().settings_for(f)) for f in (Fidelity.PBE, Fidelity.CCSD_T)}
     structures, labels = [], []
     for cation, a0 in (("Mg", 4.21), ("Ca", 4.81)):
         for k, a in enumerate(a0 * np.linspace(0.96, 1.04, 5)):
@@ -33,7 +36,7 @@ def pool_file(tmp_path: Path) -> Path:
             structures.append({"name": f"{cation}O-{k}", "canonical_hash": digest, "subset": False, **crystal.to_dict()})
             for fidelity in (Fidelity.PBE, Fidelity.CCSD_T):
                 energy = synthetic_energy(crystal, fidelity)
-                label = {"fidelity": fidelity.value, "settings": {}, "settings_hash": fidelity.value, "status": "done", "energy_ev": energy, "energy_per_atom_ev": energy / 2}
+                label = {"fidelity": fidelity.value, "settings": {}, "settings_hash": hashes[fidelity], "status": "done", "energy_ev": energy, "energy_per_atom_ev": energy / 2}
                 labels.append({"canonical_hash": digest, "name": f"{cation}O-{k}", "label": label})
     path = tmp_path / "pool.json.gz"
     path.write_bytes(gzip.compress(json.dumps({"structures": structures, "labels": labels, "settings": {}}).encode()))
