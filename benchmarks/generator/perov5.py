@@ -55,6 +55,7 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--test-limit", type=int, default=None, help="score only the first N test structures")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--save", type=Path, default=None, help="write the trained generator here")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     records = [item for item in read_cdvae_csv(args.data).items if isinstance(item, CrystalRecord)]
@@ -67,6 +68,8 @@ def main() -> None:
     start = time.perf_counter()
     generator.fit(train, time_limit_s=60 * args.minutes)
     train_minutes = (time.perf_counter() - start) / 60
+    if args.save is not None:
+        generator.save(args.save)
     print(f"Perov-5: {len(train)} train / {len(test)} test; {args.task}, {args.hidden} hidden x {args.layers} layers; "
           f"{len(generator.history)} epochs in {train_minutes:.1f} min, final loss {generator.history[-1]:.4f}")
     references = [r.crystal for r in test]
@@ -81,19 +84,20 @@ def main() -> None:
                   f"RMSE {score.rmse:.4f}, {len(samples) / seconds:.1f} structures/s")
         print("DiffCSP (GPU, full training split, test split): match 52.02 %, RMSE 0.0760")
     else:
-        start = time.perf_counter()
-        samples = generator.sample(len(references), settings=SamplerSettings(steps=100, guidance=0.0))
-        seconds = time.perf_counter() - start
-        valid = [c for c in samples if structural_validity(c)]
-        print(f"de novo ({len(samples)} samples, {len(samples) / seconds:.1f} structures/s): structural validity {100 * len(valid) / len(references):.1f} %, "
-              f"SMACT validity {100 * np.mean([compositional_validity(c) for c in samples]):.1f} %")
-        if valid:
-            trap = metallicity_trap(valid, [r.crystal for r in train])
-            print(f"W1 density {wasserstein_density(valid, references):.3f} g/cm³, W1 #elements {wasserstein_num_elements(valid, references):.3f}, "
-                  f"uniqueness {100 * uniqueness(valid):.1f} %, novelty {100 * trap.novelty:.1f} %, on FCC/BCC/HCP {100 * trap.close_packed_share:.1f} %")
-        cov = coverage(samples, references, *COVERAGE_CUTOFFS["perov_5"])
-        print(f"COV-R {100 * cov.recall:.1f} %, COV-P {100 * cov.precision:.1f} % (cutoffs {cov.structure_cutoff}, {cov.composition_cutoff})")
-
+        for label, settings in (("fast", SamplerSettings(steps=100, guidance=0.0)), ("full PC", SamplerSettings(steps=config.diffusion_steps, guidance=0.0))):
+            start = time.perf_counter()
+            samples = generator.sample(len(references), settings=settings)
+            seconds = time.perf_counter() - start
+            valid = [c for c in samples if structural_validity(c)]
+            print(f"de novo {label} ({network_evaluations(settings, conditional=False)} evaluations, {len(samples)} samples, {len(samples) / seconds:.1f} structures/s): "
+                  f"structural validity {100 * len(valid) / len(references):.1f} %, SMACT validity {100 * np.mean([compositional_validity(c) for c in samples]):.1f} %")
+            if valid:
+                trap = metallicity_trap(valid, [r.crystal for r in train])
+                print(f"  W1 density {wasserstein_density(valid, references):.3f} g/cm³, W1 #elements {wasserstein_num_elements(valid, references):.3f}, "
+                      f"uniqueness {100 * uniqueness(valid):.1f} %, novelty {100 * trap.novelty:.1f} %, on FCC/BCC/HCP {100 * trap.close_packed_share:.1f} %")
+            cov = coverage(samples, references, *COVERAGE_CUTOFFS["perov_5"])
+            print(f"  COV-R {100 * cov.recall:.1f} %, COV-P {100 * cov.precision:.1f} % (cutoffs {cov.structure_cutoff}, {cov.composition_cutoff})", flush=True)
+        print("DiffCSP (GPU, full training split, test split): COV-R 98.6 %, COV-P 99.5 %")
 
 if __name__ == "__main__":
     main()

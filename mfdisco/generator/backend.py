@@ -34,6 +34,9 @@ logger = logging.getLogger(__name__)
 
 GENERATOR_BACKENDS: dict[str, str] = {"diffcsp": "mfdisco.generator.backend:DiffusionGenerator"}
 CHECKPOINT_FORMAT = "mfdisco-generator/1"
+#: The sampler bounds the predicted lattice x̂₀ to this multiple of the largest training
+#: lattice's Frobenius norm (Å), see :mod:`mfdisco.generator.sampler`.
+LATTICE_BOUND_MARGIN = 1.25
 
 
 @runtime_checkable
@@ -72,6 +75,7 @@ class DiffusionGenerator:
         self.compositions: list[list[int]] = []
         self.training_set_hash = ""
         self.history: list[float] = []
+        self.lattice_norm_bound: float | None = None
 
     def fit(
         self, records: Sequence[CrystalRecord], config: GeneratorConfig | None = None, progress: bool = True, time_limit_s: float | None = None,
@@ -111,6 +115,8 @@ class DiffusionGenerator:
         self.training_set_hash = hashlib.sha256("".join(sorted(c.canonical_hash() for c in crystals)).encode()).hexdigest()
         if not warm:
             self.diffusion = self._build()
+        self.lattice_norm_bound = LATTICE_BOUND_MARGIN * max(float(np.linalg.norm(c.lattice)) for c in crystals)
+        self.diffusion.lattice_norm_bound = self.lattice_norm_bound
         self.diffusion.train()
         optimiser = torch.optim.Adam(self.diffusion.parameters(), lr=config.learning_rate)
         rng = np.random.default_rng(config.seed)
@@ -209,6 +215,7 @@ class DiffusionGenerator:
             "compositions": self.compositions,
             "training_set_hash": self.training_set_hash,
             "history": self.history,
+            "lattice_norm_bound": self.lattice_norm_bound,
         }
         payload = {"format": CHECKPOINT_FORMAT, "config": self.config.model_dump_json(), "meta": json.dumps(meta), "state": self.diffusion.state_dict()}
         return write_checkpoint(payload, path)
@@ -233,5 +240,7 @@ class DiffusionGenerator:
         generator.history = meta["history"]
         generator.diffusion = generator._build()
         generator.diffusion.load_state_dict(payload["state"])
+        generator.lattice_norm_bound = meta.get("lattice_norm_bound")  # None in checkpoints from before the bound
+        generator.diffusion.lattice_norm_bound = generator.lattice_norm_bound
         generator.diffusion.eval()
         return generator

@@ -5,6 +5,12 @@ subset of levels for the fast one):
 
 * lattice and types (DDPM, η = 1): x̂₀ = (x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t,
   σ² = (1 − ᾱ_s)/(1 − ᾱ_t) · (1 − ᾱ_t/ᾱ_s), x_s = √ᾱ_s x̂₀ + √(1 − ᾱ_s − σ²) ε̂ + σ z;
+  x̂₀ is bounded before it is used: the lattice to the Frobenius norm
+  ``diffusion.lattice_norm_bound`` (Å; rescaled, so the bound is rotation invariant) and the
+  one-hot types to [−1, 1]. At the first levels of the cosine schedule ᾱ_t is as small
+  as 2e-9, so 1/√ᾱ_t amplifies the network's error in ε̂ by up to 2·10⁴; without the bound
+  a strided sampler's first step leaves lattices of hundreds of Å and type vectors far
+  outside what the network was trained on (the usual x̂₀ clipping of DDPM samplers);
 * coordinates (variance exploding on the torus), ancestral predictor:
   F_s = F_t + (σ_t² − σ_s²) ŝ + √((σ_t² − σ_s²) σ_s²/σ_t²) z, mod 1,
   with ŝ the network output times √E[s²] at σ_t;
@@ -19,7 +25,7 @@ Every random draw comes from one seeded generator, so a seed fixes the samples.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,6 +127,14 @@ def sample_crystals(
         conditional = model(type_state, coords, lattice, counts, t, cond)
         return {k: (1 - settings.guidance) * unconditional[k] + settings.guidance * conditional[k] for k in unconditional}
 
+    norm_bound = diffusion.lattice_norm_bound
+
+    def bound_lattice(x0: torch.Tensor) -> torch.Tensor:  # [n_crystals, 3, 3]
+        if norm_bound is None:
+            return x0
+        norms = torch.linalg.matrix_norm(x0, keepdim=True)
+        return x0 * torch.clamp(norm_bound / norms.clamp_min(1e-12), max=1.0)
+
     levels = _levels(diffusion.steps, settings.steps)
     sigma_min = float(diffusion.sigmas[1])
     for level, previous in tqdm(list(zip(levels[:-1], levels[1:])), desc="sampling", disable=not progress, leave=False):
@@ -132,9 +146,9 @@ def sample_crystals(
             noise = torch.randn(coords.shape, generator=generator, dtype=dtype)
             coords = torch.remainder(coords + gamma * score + (2 * gamma) ** 0.5 * noise, 1.0)
         out = predict(level, coords, lattice, type_state)
-        lattice = _ddpm_step(diffusion, lattice, out["lattice"], level, previous, generator)
+        lattice = _ddpm_step(diffusion, lattice, out["lattice"], level, previous, generator, bound_lattice)
         if fixed_types is None:
-            type_state = _ddpm_step(diffusion, type_state, out["types"], level, previous, generator)
+            type_state = _ddpm_step(diffusion, type_state, out["types"], level, previous, generator, _bound_types)
         variance = sigma_t**2 - sigma_s**2
         noise = torch.randn(coords.shape, generator=generator, dtype=dtype)
         coords = torch.remainder(coords + variance * out["coords"] * score_scale + (variance * sigma_s**2 / sigma_t**2) ** 0.5 * noise, 1.0)
@@ -152,9 +166,24 @@ def sample_crystals(
     return crystals
 
 
-def _ddpm_step(diffusion: JointDiffusion, x: torch.Tensor, epsilon: torch.Tensor, level: int, previous: int, generator: torch.Generator) -> torch.Tensor:
+def _bound_types(x0: torch.Tensor) -> torch.Tensor:  # [n_atoms, n_types], one-hot in [0, 1]
+    return x0.clamp(-1.0, 1.0)
+
+
+def _ddpm_step(
+    diffusion: JointDiffusion, x: torch.Tensor, epsilon: torch.Tensor, level: int, previous: int, generator: torch.Generator,
+    bound: Callable[[torch.Tensor], torch.Tensor],
+) -> torch.Tensor:
+    """One ancestral DDPM step from ``level`` to ``previous`` with x̂₀ passed through ``bound``.
+
+    ε̂ is recomputed from the bounded x̂₀, so the step stays a DDPM posterior sample for
+    that x̂₀ (equal to the plain step wherever the bound does not act).
+    """
     alpha_t, alpha_s = float(diffusion.alphas_cumprod[level]), float(diffusion.alphas_cumprod[previous])
-    x0 = (x - (1 - alpha_t) ** 0.5 * epsilon) / alpha_t**0.5
+    raw_x0 = (x - (1 - alpha_t) ** 0.5 * epsilon) / alpha_t**0.5
+    x0 = bound(raw_x0)
+    if not torch.equal(x0, raw_x0):
+        epsilon = (x - alpha_t**0.5 * x0) / (1 - alpha_t) ** 0.5
     variance = (1 - alpha_s) / (1 - alpha_t) * (1 - alpha_t / alpha_s)
     noise = torch.randn(x.shape, generator=generator, dtype=x.dtype) if previous > 0 else torch.zeros_like(x)
     return alpha_s**0.5 * x0 + max(1 - alpha_s - variance, 0.0) ** 0.5 * epsilon + variance**0.5 * noise

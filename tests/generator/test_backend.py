@@ -46,6 +46,8 @@ def test_checkpoint_round_trip_gives_the_same_samples(records: list[CrystalRecor
     a, b = generator.sample(3, settings=settings), loaded.sample(3, settings=settings)
     assert all(np.array_equal(x.lattice, y.lattice) and np.array_equal(x.frac_coords, y.frac_coords) for x, y in zip(a, b, strict=True))
     assert loaded.training_set_hash == generator.training_set_hash
+    largest = max(np.linalg.norm(r.crystal.lattice) for r in records)
+    assert loaded.lattice_norm_bound == generator.lattice_norm_bound == pytest.approx(1.25 * largest)
     torch.load(tmp_path / "g.pt", weights_only=True)
     (tmp_path / "junk.pt").write_text("junk")
     with pytest.raises(ValueError, match="junk.pt"):

@@ -71,3 +71,17 @@ def test_bad_arguments_are_named(conditional_model: JointDiffusion) -> None:
         JointDiffusion(Denoiser(num_types=2), task="other")
     with pytest.raises(ValueError, match="steps >= 1"):
         SamplerSettings(steps=0)
+
+
+def test_the_predicted_clean_lattice_is_bounded_at_the_first_levels() -> None:
+    """ᾱ_T ≈ 2e-9: an imperfect ε̂ gives x̂₀ of thousands of Å unless the sampler bounds it."""
+    torch.manual_seed(1)
+    model = JointDiffusion(Denoiser(num_types=2, hidden=16, layers=1, fourier_frequencies=2), steps=1000, task="denovo")
+    assert float(model.alphas_cumprod[-1]) < 1e-6
+    settings = SamplerSettings(steps=10, corrector_steps=0, guidance=0.0, seed=2)
+    unbounded = [c for c in sample_crystals(model, [2] * 6, ELEMENTS, settings) if c is not None]
+    assert max(np.linalg.norm(c.lattice) for c in unbounded) > 100.0
+    model.lattice_norm_bound = 12.0
+    bounded = sample_crystals(model, [2] * 6, ELEMENTS, settings)
+    norms = [np.linalg.norm(c.lattice) for c in bounded if c is not None]
+    assert len(norms) == 6 and max(norms) <= 12.0 + 1e-4

@@ -110,6 +110,9 @@ class JointDiffusion(nn.Module):
         norms = torch.ones_like(sigma.sigmas)
         norms[1:] = wrapped_normal_score_norm(sigma.sigmas[1:])
         self.register_buffer("score_norms", norms.float())
+        #: Frobenius-norm bound (Å) on the sampler's predicted clean lattice; set from the
+        #: training data by the backend, None for no bound.
+        self.lattice_norm_bound: float | None = None
 
     def type_vectors(self, types: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         """[n_atoms, num_types] one-hot vectors of type indices."""
