@@ -211,7 +211,7 @@ def main() -> None:
         jobs = jobs[: args.max_labels] if args.max_labels else jobs
         connect_ray(RayConfig(num_cpus=args.cpus, include_dashboard=False))
         start = time.perf_counter()
-        label_many(engine, jobs, on_finished=lambda job, label: _write_data_file(engine, members, ids))
+        label_many(engine, jobs, order="as_given", on_finished=lambda job, label: _write_data_file(engine, members, ids))
         print(f"labelled {len(jobs)} in {time.perf_counter() - start:.0f} s")
     _summary(engine, members, ids, args.preset)
 

@@ -16,6 +16,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from sqlalchemy import Engine
 
@@ -72,6 +73,7 @@ def label_many(
     campaign_id: int | None = None,
     cycle_id: int | None = None,
     on_finished: Callable[[LabelJob, Label | None], None] | None = None,
+    order: Literal["longest_first", "as_given"] = "longest_first",
 ) -> LabelManyReport:
     """Compute the labels of ``jobs`` as Ray tasks (Ray must be initialised).
 
@@ -82,8 +84,18 @@ def label_many(
         max_retries: Ray retries of a task whose worker died.
         campaign_id, cycle_id: provenance recorded with new labels.
         on_finished: called after each job (``None`` label for a skipped one), e.g. a progress bar.
+        order: ``longest_first`` (the least wall time on several workers, see
+            :func:`_longest_first`) or ``as_given`` (submission in the order of ``jobs``,
+            e.g. cheapest first so that a long background run stores the most labels soonest).
+
+    Raises:
+        ValueError: an unknown ``order``.
+        LookupError: a job's structure is not in the database.
     """
     import ray
+
+    if order not in ("longest_first", "as_given"):
+        raise ValueError(f"order must be 'longest_first' or 'as_given', got {order!r}")
 
     report = LabelManyReport()
     task = ray.remote(num_cpus=cpus_per_task, max_retries=max_retries)(_run_task)
@@ -101,7 +113,8 @@ def label_many(
                 on_finished(job, None)
         else:
             submit.append(job)
-    submit = _longest_first(submit, crystals)
+    if order == "longest_first":
+        submit = _longest_first(submit, crystals)
     keys = {id(job): _in_flight(job) for job in submit}
     mark_in_flight(engine, list(keys.values()), "pending", campaign_id, cycle_id)
     pending: dict[ray.ObjectRef, LabelJob] = {}

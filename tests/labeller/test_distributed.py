@@ -130,3 +130,10 @@ def test_jobs_start_longest_first_within_each_fidelity() -> None:
     assert [names[j.structure_id] for j in ordered[4:]][:1] == ["perovskite:SrTiO3"]  # 5 atoms first
     assert names[ordered[-1].structure_id] == "fcc:Mg"  # the 1-atom cell last
     assert sorted(id(j) for j in ordered) == sorted(id(j) for j in jobs)
+
+
+def test_an_unknown_submission_order_is_named(tmp_path) -> None:  # noqa: ANN001
+    from mfdisco.db import make_engine
+
+    with pytest.raises(ValueError, match="order must be"):
+        label_many(make_engine(f"sqlite:///{tmp_path / 'x.db'}"), [], order="shortest")  # type: ignore[arg-type]
