@@ -1,0 +1,28 @@
+"""Label presets: what each family sets, and that unknown names are refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from mfdisco.core import Fidelity
+from mfdisco.labeller import LabelSettings, settings_hash
+from mfdisco.labeller.presets import METAL_SMEARING_HA, preset_settings
+
+
+def test_gamma_is_the_labeller_default() -> None:
+    for fidelity in Fidelity:
+        assert settings_hash(fidelity, preset_settings("gamma", fidelity)) == settings_hash(fidelity, LabelSettings())
+
+
+def test_kpoint_smears_dft_but_never_hartree_fock() -> None:
+    for fidelity in (Fidelity.PBE, Fidelity.SCAN, Fidelity.HSE06):
+        settings = preset_settings("kpoint", fidelity)
+        assert settings.kspacing == 0.9 and settings.smearing_ha == METAL_SMEARING_HA > 0
+    ccsd_t = preset_settings("kpoint", Fidelity.CCSD_T)
+    assert ccsd_t.smearing_ha == 0 and ccsd_t.correlation_at_gamma and ccsd_t.kspacing == 0.9
+
+
+def test_changes_apply_on_top_and_unknown_presets_are_named() -> None:
+    assert preset_settings("kpoint", "pbe", smearing_ha=0.0).smearing_ha == 0.0
+    with pytest.raises(ValueError, match="'dense' is not one of gamma, kpoint"):
+        preset_settings("dense", "pbe")
