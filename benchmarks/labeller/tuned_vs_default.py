@@ -39,17 +39,19 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=3000)
     parser.add_argument("--reference", default="pyscf-gdf", choices=list(REFERENCES))
+    parser.add_argument("--energy-only", action="store_true", help="no descriptors and no forces in either run (the SCF alone)")
     args = parser.parse_args()
     crystals = {r.source_id: r.crystal for r in builtin_prototypes()}
     candidate = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.tuned)}
+    common = {"threads": args.threads, "timeout_s": args.timeout, **({"descriptors": False, "forces": False} if args.energy_only else {})}
     print(f"tuned = LabelSettings() with {candidate or 'nothing changed'}")
     for name in args.structures:
         crystal = crystals[STRUCTURES[name]]
         for fidelity in args.fidelities:
             results = {}
             for variant, settings in (
-                (args.reference, LabelSettings(**REFERENCES[args.reference], threads=args.threads, timeout_s=args.timeout)),
-                ("tuned", LabelSettings(**candidate, threads=args.threads, timeout_s=args.timeout)),
+                (args.reference, LabelSettings(**REFERENCES[args.reference], **common)),
+                ("tuned", LabelSettings(**{**common, **candidate})),
             ):
                 result = label_isolated(crystal, fidelity, settings)
                 results[variant] = result
