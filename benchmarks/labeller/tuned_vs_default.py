@@ -40,6 +40,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=3000)
     parser.add_argument("--reference", default="pyscf-gdf", choices=list(REFERENCES))
     parser.add_argument("--energy-only", action="store_true", help="no descriptors and no forces in either run (the SCF alone)")
+    parser.add_argument("--reference-memory-mb", type=int, default=None,
+                        help="max_memory_mb of the reference run (the child's address-space cap grows with it)")
     args = parser.parse_args()
     crystals = {r.source_id: r.crystal for r in builtin_prototypes()}
     candidate = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.tuned)}
@@ -50,7 +52,8 @@ def main() -> None:
         for fidelity in args.fidelities:
             results = {}
             for variant, settings in (
-                (args.reference, LabelSettings(**REFERENCES[args.reference], **common)),
+                (args.reference, LabelSettings(**REFERENCES[args.reference], **common,
+                                               **({"max_memory_mb": args.reference_memory_mb} if args.reference_memory_mb else {}))),
                 ("tuned", LabelSettings(**{**common, **candidate})),
             ):
                 result = label_isolated(crystal, fidelity, settings)
