@@ -75,7 +75,11 @@ class DiffusionGenerator:
         self.compositions: list[list[int]] = []
         self.training_set_hash = ""
         self.history: list[float] = []
-        self.lattice_norm_bound: float | None = None
+
+    @property
+    def lattice_norm_bound(self) -> float | None:
+        """The sampler's bound on the predicted clean lattice (Å, Frobenius norm); None untrained."""
+        return None if self.diffusion is None else self.diffusion.lattice_norm_bound
 
     def fit(
         self, records: Sequence[CrystalRecord], config: GeneratorConfig | None = None, progress: bool = True, time_limit_s: float | None = None,
@@ -115,8 +119,7 @@ class DiffusionGenerator:
         self.training_set_hash = hashlib.sha256("".join(sorted(c.canonical_hash() for c in crystals)).encode()).hexdigest()
         if not warm:
             self.diffusion = self._build()
-        self.lattice_norm_bound = LATTICE_BOUND_MARGIN * max(float(np.linalg.norm(c.lattice)) for c in crystals)
-        self.diffusion.lattice_norm_bound = self.lattice_norm_bound
+        self.diffusion.lattice_norm_bound = LATTICE_BOUND_MARGIN * max(float(np.linalg.norm(c.lattice)) for c in crystals)
         self.diffusion.train()
         optimiser = torch.optim.Adam(self.diffusion.parameters(), lr=config.learning_rate)
         rng = np.random.default_rng(config.seed)
@@ -240,7 +243,6 @@ class DiffusionGenerator:
         generator.history = meta["history"]
         generator.diffusion = generator._build()
         generator.diffusion.load_state_dict(payload["state"])
-        generator.lattice_norm_bound = meta.get("lattice_norm_bound")  # None in checkpoints from before the bound
-        generator.diffusion.lattice_norm_bound = generator.lattice_norm_bound
+        generator.diffusion.lattice_norm_bound = meta.get("lattice_norm_bound")  # None in checkpoints from before the bound
         generator.diffusion.eval()
         return generator

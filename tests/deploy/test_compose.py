@@ -24,6 +24,7 @@ import yaml
 
 from mfdisco.platform.cli import app
 from mfdisco.platform.ray_nodes import DEFAULT_DASHBOARD_PORT, DEFAULT_GCS_PORT, DEFAULT_METRICS_PORT
+from tests.tools import missing_tool
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yml"
@@ -60,9 +61,7 @@ def _mfdisco_calls(command: list[str] | str) -> list[list[str]]:
 def test_compose_file_is_valid_for_docker_compose() -> None:
     tool = shutil.which("docker-compose")
     if tool is None:
-        if os.environ.get("REQUIRE_TEST_TOOLS"):
-            pytest.fail("docker-compose is required here (REQUIRE_TEST_TOOLS is set) but not installed")
-        pytest.skip("Debian's docker-compose is not installed (apt-get install docker-compose)")
+        missing_tool("docker-compose", "apt-get install docker-compose")
     result = subprocess.run([tool, "-f", str(COMPOSE), "config", "-q"], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert result.returncode == 0, result.stderr
     broken = COMPOSE.read_text().replace("    restart: unless-stopped", "    restart: unless-stopped\n    no_such_key: 1", 1)

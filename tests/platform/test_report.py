@@ -23,6 +23,7 @@ from mfdisco.generator.datasets import builtin_prototypes
 from mfdisco.generator.datasets.prototypes import rocksalt
 from mfdisco.platform.cli import app
 from mfdisco.platform.report import gather_report, write_report
+from tests.tools import missing_tool
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("MFDISCO_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
@@ -59,9 +60,7 @@ def _render(index: Path, screenshot: Path) -> list[list]:
     """Open the page in headless Chromium; (src, complete, naturalWidth) of every image."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency")
     if not Path(CHROMIUM).is_file():
-        if os.environ.get("REQUIRE_TEST_TOOLS"):
-            pytest.fail("chromium is required here (REQUIRE_TEST_TOOLS is set) but not installed")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+        missing_tool("chromium", "apt-get install chromium")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
