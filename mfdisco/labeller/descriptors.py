@@ -3,10 +3,23 @@
 All energies in eV, per cell unless said otherwise. With k-points, sums over states run
 over every k-point with weight 1/N_k.
 
+Band filling, from the number of electrons per spin and not from which states carry
+occupation above a threshold (with Fermi smearing an insulator's chemical potential may
+sit anywhere in the gap, close enough to the conduction band to give it occupations
+above any fixed threshold):
+    n_σ = Σ_k w_k Σ_n f_nkσ / f_max  (f_max = 2 restricted, 1 per spin unrestricted);
+    a spin channel with n_σ not an integer (to 0.01) is partly filled: a metal. Otherwise the
+    n_σ lowest bands at every k-point are the valence bands.
 Band gap:
-    E_g = min(ε_LUMO) - max(ε_HOMO) over k-points and spins; 0 for metals.
+    E_g = min_{k,σ} ε_{n_σ+1}(k) - max_{k,σ} ε_{n_σ}(k)  (bands counted from 1); 0 when the
+    valence and conduction bands overlap or a channel is partly filled (a metal). The bands
+    are those of the calculation's k-points: a metal whose sampled eigenvalues keep a gap
+    (fcc Mg on 3×3×3, whose Fermi-surface crossings fall between the mesh points) counts
+    as an insulator, as the calculation saw it.
 Fermi level:
-    E_F = (max ε_HOMO + min ε_LUMO) / 2 for an insulator, max ε_HOMO for a metal.
+    E_F = (VBM + CBM) / 2 for an insulator; for a metal, the energy of the highest state
+    filled when the electrons Σ_k w_k Σ_n f_nkσ are put into the sampled states from the
+    bottom (zero temperature), independent of the smearing.
 Density of states, on the fixed grid E - E_F = -20 ... +20 eV in 0.1 eV steps (wide, because
 Γ-only sampling of small cells opens gaps far beyond the converged ones):
     g(E) = (1 / N_atoms) Σ_{n,k,σ} w_k f_σ exp(-(E - ε_nkσ)² / 2s²) / (s √(2π)),  s = 0.2 eV,
@@ -49,8 +62,10 @@ def compute_descriptors(mf: Any) -> dict[str, Any]:  # noqa: ANN401 - a PySCF me
     """All descriptors of a converged KS-DFT (or HF) object; see the module docstring."""
     cell = mf.cell
     energies, occupations, coefficients, weights, kpts = _states(mf)
-    gap, fermi = _gap_and_fermi(energies, occupations)
-    dos = _dos(energies, weights, fermi, cell.natm, restricted=_restricted(mf))
+    restricted = _restricted(mf)
+    filling = _band_filling(occupations, weights, restricted)
+    gap, fermi = _gap_and_fermi(energies, occupations, weights, filling, restricted)
+    dos = _dos(energies, weights, fermi, cell.natm, restricted=restricted)
     descriptors: dict[str, Any] = {
         "band_gap_ev": gap,
         "fermi_level_ev": fermi,
@@ -61,7 +76,7 @@ def compute_descriptors(mf: Any) -> dict[str, Any]:  # noqa: ANN401 - a PySCF me
         **_moments(dos),
         **_elf_statistics(mf),
     }
-    dielectric = None if gap < METAL_GAP_EV else _ipa_dielectric(cell, energies, occupations, coefficients, weights, kpts, _restricted(mf))
+    dielectric = None if gap < METAL_GAP_EV or filling is None else _ipa_dielectric(cell, energies, filling, coefficients, weights, kpts, restricted)
     descriptors["dielectric_ipa_diagonal"] = None if dielectric is None else [float(x) for x in dielectric]
     descriptors["dielectric_ipa"] = None if dielectric is None else float(np.mean(dielectric))
     return descriptors
@@ -101,13 +116,42 @@ def _states(mf: Any) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarra
     return energies, occupations, coefficients, np.full(len(per_k), 1.0 / n_k), channel_kpts
 
 
-def _gap_and_fermi(energies: list[np.ndarray], occupations: list[np.ndarray]) -> tuple[float, float]:
-    occupied = [e[o > 1e-3] for e, o in zip(energies, occupations, strict=True)]
-    empty = [e[o <= 1e-3] for e, o in zip(energies, occupations, strict=True)]
-    homo = max(float(e.max()) for e in occupied if e.size)
-    lumo = min((float(e.min()) for e in empty if e.size), default=homo)
-    gap = max(0.0, lumo - homo)
-    return gap, (homo + lumo) / 2 if gap >= METAL_GAP_EV else homo
+def _band_filling(occupations: list[np.ndarray], weights: np.ndarray, restricted: bool) -> list[int] | None:
+    """Occupied bands of each (spin, k) channel of an insulator; None when a spin channel is partly filled.
+
+    Channels are spin-major (``_states``), so spin σ owns a contiguous block of n_k channels.
+    """
+    f_max = 2.0 if restricted else 1.0
+    n_spin = 1 if restricted else 2
+    n_k = len(occupations) // n_spin
+    filling: list[int] = []
+    for spin in range(n_spin):
+        block = range(spin * n_k, (spin + 1) * n_k)
+        bands = sum(weights[c] * occupations[c].sum() for c in block) / f_max
+        if abs(bands - round(bands)) > 1e-2:
+            return None
+        filling += [int(round(bands))] * n_k
+    return filling
+
+
+def _gap_and_fermi(
+    energies: list[np.ndarray], occupations: list[np.ndarray], weights: np.ndarray, filling: list[int] | None, restricted: bool
+) -> tuple[float, float]:
+    """Band gap and Fermi level (eV) from the band filling (module docstring)."""
+    if filling is not None:
+        bands = [np.sort(e) for e in energies]
+        valence = [b[n - 1] for b, n in zip(bands, filling, strict=True) if n > 0]
+        conduction = [b[n] for b, n in zip(bands, filling, strict=True) if n < b.size]
+        if valence and conduction and min(conduction) - max(valence) >= METAL_GAP_EV:
+            return float(min(conduction) - max(valence)), float((min(conduction) + max(valence)) / 2)
+    f_max = 2.0 if restricted else 1.0
+    states = np.concatenate(energies)
+    capacity = np.concatenate([np.full(e.size, w * f_max) for e, w in zip(energies, weights, strict=True)])
+    electrons = sum(w * o.sum() for o, w in zip(occupations, weights, strict=True))
+    order = np.argsort(states)
+    filled = np.cumsum(capacity[order])
+    highest = min(int(np.searchsorted(filled, electrons - 1e-6)), len(order) - 1)
+    return 0.0, float(states[order][highest])
 
 
 def _dos(energies: list[np.ndarray], weights: np.ndarray, fermi: float, n_atoms: int, restricted: bool) -> np.ndarray:
@@ -174,21 +218,25 @@ def _elf_statistics(mf: Any) -> dict[str, Any]:  # noqa: ANN401
 def _ipa_dielectric(
     cell: Any,  # noqa: ANN401 - pyscf Cell
     energies: list[np.ndarray],
-    occupations: list[np.ndarray],
+    filling: list[int],
     coefficients: list[np.ndarray],
     weights: np.ndarray,
     kpts: np.ndarray,
     restricted: bool,
 ) -> np.ndarray:
-    """Diagonal of ε∞ in the independent-particle approximation (module docstring); momentum matrices at each channel's k."""
+    """Diagonal of ε∞ in the independent-particle approximation (module docstring); momentum matrices at each channel's k.
+
+    Valence states are the ``filling`` lowest bands of each channel, the rest are conduction states.
+    """
     spin_factor = 2.0 if restricted else 1.0
     total = np.zeros(3)
     momenta: dict[bytes, np.ndarray] = {}
-    for energy, occupation, coefficient, weight, kpt in zip(energies, occupations, coefficients, weights, kpts, strict=True):
+    for energy, n_valence, coefficient, weight, kpt in zip(energies, filling, coefficients, weights, kpts, strict=True):
         if kpt.tobytes() not in momenta:  # ⟨μk|∇|νk⟩ = -⟨∇μk|νk⟩ of the Bloch AOs, [3, n_ao, n_ao]
             momenta[kpt.tobytes()] = -np.asarray(cell.pbc_intor("int1e_ipovlp", comp=3, hermi=0, kpts=kpt))
         nabla = momenta[kpt.tobytes()]
-        occupied = occupation > 1e-3
+        occupied = np.zeros(energy.size, dtype=bool)
+        occupied[np.argsort(energy)[:n_valence]] = True
         c_v, c_c = coefficient[:, occupied], coefficient[:, ~occupied]
         omega = (energy[~occupied][:, None] - energy[occupied][None, :]) / HARTREE_TO_EV  # [n_c, n_v] Hartree
         momentum = np.einsum("mc,xmn,nv->xcv", c_c.conj(), nabla, c_v)  # ⟨c|∇|v⟩; |p|² = |∇|²

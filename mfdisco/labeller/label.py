@@ -115,8 +115,10 @@ def label(crystal: Crystal, fidelity: Fidelity | str, settings: LabelSettings | 
 
 
 def _compute(crystal: Crystal, cell, fidelity: Fidelity, settings: LabelSettings, details: dict[str, Any], unrestricted: bool, finish) -> Label:  # noqa: ANN001
+    scf_start = time.perf_counter()
     result = run_mean_field(cell, fidelity, settings, unrestricted)
     mf = result.mf
+    details["scf_time_s"] = time.perf_counter() - scf_start
     details["scf_strategy"] = result.strategy.name
     details["scf_attempts"] = result.attempts
     details["smearing_ha"] = max(result.strategy.smearing_ha, settings.smearing_ha)
@@ -144,7 +146,9 @@ def _compute(crystal: Crystal, cell, fidelity: Fidelity, settings: LabelSettings
         elif settings.forces:
             details["forces"] = "not computed: PySCF's periodic gradients need multigrid=True (FFT, Γ, LDA/GGA)"
         if settings.descriptors and fidelity is Fidelity.PBE:
+            descriptor_start = time.perf_counter()
             descriptors = compute_descriptors(mf)
+            details["descriptor_time_s"] = time.perf_counter() - descriptor_start
     energy_ev = energy_ha * HARTREE_TO_EV
     return finish(
         status="done",

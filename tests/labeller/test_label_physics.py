@@ -188,6 +188,27 @@ def test_pbe_label_carries_quantum_descriptors(lih: Crystal, fast_settings: Labe
     assert label(lih, "scan", fast_settings).descriptors is None  # from the PBE run only
 
 
+def test_smeared_insulator_keeps_its_gap(lih: Crystal, fast: dict) -> None:
+    """Broad Fermi smearing puts weight on LiH's conduction band; the gap comes from the band filling, not the occupations."""
+    plain = label(lih, "pbe", LabelSettings(**fast, kmesh=(2, 2, 2))).descriptors
+    smeared = label(lih, "pbe", LabelSettings(**fast, kmesh=(2, 2, 2), smearing_ha=0.05)).descriptors
+    assert not smeared["metallic"] and not plain["metallic"]
+    # 0.05 Ha = 1.4 eV smearing moves a little density into the conduction band: the gap moves by far less than itself
+    assert smeared["band_gap_ev"] == pytest.approx(plain["band_gap_ev"], rel=0.1)
+    assert smeared["dos_at_fermi"] < 1e-3 and smeared["dielectric_ipa"] > 1.0
+
+
+def test_smeared_metal_has_no_gap(fast: dict) -> None:
+    """bcc Li, one atom (three electrons with gth-hf-rev), 3x3x3 mesh, Fermi smearing: the 2s band is half filled."""
+    lattice = 0.5 * 3.49 * np.array([[-1, 1, 1], [1, -1, 1], [1, 1, -1]])  # Å, bcc primitive
+    lithium = Crystal.from_species(lattice, ["Li"], [[0, 0, 0]])
+    result = label(lithium, "pbe", LabelSettings(**fast, kmesh=(3, 3, 3), smearing_ha=0.01, spin="restricted"))
+    assert result.status == "done", result.error
+    q = result.descriptors
+    assert q["metallic"] and q["band_gap_ev"] == 0.0 and q["dielectric_ipa"] is None
+    assert q["dos_at_fermi"] > 0.1  # states per eV per atom at E_F
+
+
 def test_kpoint_triples_leave_no_file_and_ignore_a_stale_one(lih: Crystal, fast: dict, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     """PySCF's k-point (T) reuses any complete tmp_t3_eris.h5 in the working folder; mfdisco's runs in a folder of its own."""
     monkeypatch.chdir(tmp_path)
