@@ -56,6 +56,7 @@ _ELF_THRESHOLD = 0.7
 _RHO_FLOOR = 1e-5
 #: Target spacing of the ELF grid (Bohr), about 0.15 Å.
 ELF_GRID_SPACING_BOHR: float = 0.28
+_AO_CHUNK_BYTES = 256 * 1024**2  # Bloch AO values (and gradients) held at once for the ELF
 
 
 def compute_descriptors(mf: Any) -> dict[str, Any]:  # noqa: ANN401 - a PySCF mean-field object
@@ -194,10 +195,14 @@ def _elf_statistics(mf: Any) -> dict[str, Any]:  # noqa: ANN401
         density = density[..., None, :, :]  # a k axis of length 1
     spins = [density / 2.0, density / 2.0] if density.ndim == 3 else [density[0], density[1]]  # each [k, ao, ao]
     per_spin = [np.zeros((5, len(coords))) for _ in spins]  # rho, ∇rho (3), tau
-    for k, kpt in enumerate(kpts):
-        ao = numint.eval_ao(cell, coords, kpt=kpt, deriv=1)  # [4, n_grid, n_ao]
-        for total, dm in zip(per_spin, spins, strict=True):
-            total += np.real(numint.eval_rho(cell, ao, dm[k], xctype="MGGA", hermi=1, with_lapl=False)) / len(kpts)
+    # AOs of several k-points from one lattice sum (7x faster than one k-point at a time for
+    # MgO on 3x3x3), in chunks of at most _AO_CHUNK_BYTES
+    chunk = max(1, int(_AO_CHUNK_BYTES // (4 * len(coords) * cell.nao_nr() * 16)))
+    for first in range(0, len(kpts), chunk):
+        ao_kpts = numint.eval_ao_kpts(cell, coords, kpts=kpts[first : first + chunk], deriv=1)  # [k, 4, n_grid, n_ao]
+        for k, ao in enumerate(ao_kpts, start=first):
+            for total, dm in zip(per_spin, spins, strict=True):
+                total += np.real(numint.eval_rho(cell, ao, dm[k], xctype="MGGA", hermi=1, with_lapl=False)) / len(kpts)
     d_total = np.zeros(len(coords))
     d_uniform = np.zeros(len(coords))
     rho_total = np.zeros(len(coords))
