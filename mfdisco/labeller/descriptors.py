@@ -3,16 +3,17 @@
 All energies in eV, per cell unless said otherwise. With k-points, sums over states run
 over every k-point with weight 1/N_k.
 
-Band filling, from the number of electrons per spin and not from which states carry
-occupation above a threshold (with Fermi smearing an insulator's chemical potential may
-sit anywhere in the gap, close enough to the conduction band to give it occupations
-above any fixed threshold):
-    n_σ = Σ_k w_k Σ_n f_nkσ / f_max  (f_max = 2 restricted, 1 per spin unrestricted);
-    a spin channel with n_σ not an integer (to 0.01) is partly filled: a metal. Otherwise the
-    n_σ lowest bands at every k-point are the valence bands.
+Band filling, from the number of electrons and not from which states carry occupation
+above a threshold (with Fermi smearing an insulator's chemical potential may sit anywhere
+in the gap, close enough to the conduction band to give it occupations above any fixed
+threshold, and a spin-polarised one may put a little of each spin into the other's gap):
+    N = Σ_k w_k Σ_{n,σ} f_nkσ / f_max  states per k-point (f_max = 2 restricted, 1 per
+    spin-orbital unrestricted); N not an integer (to 0.01) is a partly filled band, a metal.
+    Otherwise the N lowest states at each k-point, both spins together when unrestricted,
+    are the valence states; n_σ(k) of them have spin σ (O₂'s triplet: 7 α and 5 β).
 Band gap:
-    E_g = min_{k,σ} ε_{n_σ+1}(k) - max_{k,σ} ε_{n_σ}(k)  (bands counted from 1); 0 when the
-    valence and conduction bands overlap or a channel is partly filled (a metal). The bands
+    E_g = min_{k,σ} ε_{n_σ(k)+1,σ}(k) - max_{k,σ} ε_{n_σ(k),σ}(k)  (bands counted from 1);
+    0 when the valence and conduction states overlap or a band is partly filled (a metal). The bands
     are those of the calculation's k-points: a metal whose sampled eigenvalues keep a gap
     (fcc Mg on 3×3×3, whose Fermi-surface crossings fall between the mesh points) counts
     as an insulator, as the calculation saw it.
@@ -64,7 +65,7 @@ def compute_descriptors(mf: Any) -> dict[str, Any]:  # noqa: ANN401 - a PySCF me
     cell = mf.cell
     energies, occupations, coefficients, weights, kpts = _states(mf)
     restricted = _restricted(mf)
-    filling = _band_filling(occupations, weights, restricted)
+    filling = _band_filling(energies, occupations, weights, restricted)
     gap, fermi = _gap_and_fermi(energies, occupations, weights, filling, restricted)
     dos = _dos(energies, weights, fermi, cell.natm, restricted=restricted)
     descriptors: dict[str, Any] = {
@@ -117,21 +118,25 @@ def _states(mf: Any) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarra
     return energies, occupations, coefficients, np.full(len(per_k), 1.0 / n_k), channel_kpts
 
 
-def _band_filling(occupations: list[np.ndarray], weights: np.ndarray, restricted: bool) -> list[int] | None:
-    """Occupied bands of each (spin, k) channel of an insulator; None when a spin channel is partly filled.
+def _band_filling(energies: list[np.ndarray], occupations: list[np.ndarray], weights: np.ndarray, restricted: bool) -> list[int] | None:
+    """Valence states of each (spin, k) channel of an insulator (module docstring); None for a partly filled band.
 
-    Channels are spin-major (``_states``), so spin σ owns a contiguous block of n_k channels.
+    Channels are spin-major (``_states``): spin σ at k-point k is channel σ n_k + k.
     """
     f_max = 2.0 if restricted else 1.0
     n_spin = 1 if restricted else 2
     n_k = len(occupations) // n_spin
-    filling: list[int] = []
-    for spin in range(n_spin):
-        block = range(spin * n_k, (spin + 1) * n_k)
-        bands = sum(weights[c] * occupations[c].sum() for c in block) / f_max
-        if abs(bands - round(bands)) > 1e-2:
-            return None
-        filling += [int(round(bands))] * n_k
+    states = sum(w * o.sum() for o, w in zip(occupations, weights, strict=True)) / f_max
+    if abs(states - round(states)) > 1e-2:
+        return None
+    filling = [0] * len(occupations)
+    for k in range(n_k):
+        channels = [spin * n_k + k for spin in range(n_spin)]
+        merged = np.concatenate([energies[c] for c in channels])
+        owner = np.concatenate([np.full(energies[c].size, c) for c in channels])
+        lowest = owner[np.argsort(merged, kind="stable")[: int(round(states))]]
+        for c in channels:
+            filling[c] = int((lowest == c).sum())
     return filling
 
 

@@ -198,6 +198,16 @@ def test_smeared_insulator_keeps_its_gap(lih: Crystal, fast: dict) -> None:
     assert smeared["dos_at_fermi"] < 1e-3 and smeared["dielectric_ipa"] > 1.0
 
 
+def test_smeared_open_shell_atom_keeps_its_spin_gap(fast: dict) -> None:
+    """A Li atom in a box, unrestricted with Fermi smearing: a little β 2s occupation, but 2 α + 1 β states are filled."""
+    atom = Crystal.from_species(np.eye(3) * 5.0, ["Li"], [[0.0, 0.0, 0.0]])
+    result = label(atom, "pbe", LabelSettings(**fast, smearing_ha=0.01))
+    assert result.status == "done", result.error
+    q = result.descriptors
+    assert not q["metallic"] and q["band_gap_ev"] > 0.1  # α 2s below β 2s: the exchange splitting
+    assert q["dielectric_ipa"] > 1.0
+
+
 def test_smeared_metal_has_no_gap(fast: dict) -> None:
     """bcc Li, one atom (three electrons with gth-hf-rev), 3x3x3 mesh, Fermi smearing: the 2s band is half filled."""
     lattice = 0.5 * 3.49 * np.array([[-1, 1, 1], [1, -1, 1], [1, 1, -1]])  # Å, bcc primitive
