@@ -25,7 +25,9 @@ TINY = {
     "logging": {"level": "INFO"},
     "campaign": {
         "elements": ["Mg", "O"], "max_atoms": 2, "n_candidates": 6, "k_select": 1, "max_cycles": 2, "relax_steps": 3,
-        "pool_file": None, "generator_time_s": 8, "generator_finetune_time_s": 4, "generator_max_atoms": 4, "proxy_epochs": 5,
+        # a candidate label that climbs the whole SCF ladder is recorded as failed after 90 s
+        # (szv labels take 3-40 s here); at the default 240 s two of them overran the test's 600 s
+        "label_timeout_s": 90, "pool_file": None, "generator_time_s": 8, "generator_finetune_time_s": 4, "generator_max_atoms": 4, "proxy_epochs": 5,
         "validator": {"num_channels": 8, "max_l": 0, "correlation": 1, "num_interactions": 1, "radial_mlp": [8], "epochs": 4,
                       "ensemble_size": 2, "dtype": "float32", "threads": 1},
         "generator": {"hidden": 16, "layers": 1, "sample_steps": 10, "corrector_steps": 0, "diffusion_steps": 50, "threads": 1},
