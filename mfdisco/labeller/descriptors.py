@@ -65,8 +65,9 @@ def compute_descriptors(mf: Any) -> dict[str, Any]:  # noqa: ANN401 - a PySCF me
     cell = mf.cell
     energies, occupations, coefficients, weights, kpts = _states(mf)
     restricted = _restricted(mf)
-    filling = _band_filling(energies, occupations, weights, restricted)
-    gap, fermi = _gap_and_fermi(energies, occupations, weights, filling, restricted)
+    n_states = _filled_states(occupations, weights, restricted)
+    filling = _band_filling(energies, n_states, restricted)
+    gap, fermi = _gap_and_fermi(energies, weights, filling, n_states, restricted)
     dos = _dos(energies, weights, fermi, cell.natm, restricted=restricted)
     descriptors: dict[str, Any] = {
         "band_gap_ev": gap,
@@ -118,30 +119,39 @@ def _states(mf: Any) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarra
     return energies, occupations, coefficients, np.full(len(per_k), 1.0 / n_k), channel_kpts
 
 
-def _band_filling(energies: list[np.ndarray], occupations: list[np.ndarray], weights: np.ndarray, restricted: bool) -> list[int] | None:
+def _state_capacity(restricted: bool) -> float:
+    """Electrons one state holds: 2 for a restricted orbital, 1 for a spin-orbital."""
+    return 2.0 if restricted else 1.0
+
+
+def _filled_states(occupations: list[np.ndarray], weights: np.ndarray, restricted: bool) -> float:
+    """N = Σ_k w_k Σ_{n,σ} f_nkσ / f_max: the filled states per k-point (module docstring)."""
+    return sum(w * o.sum() for o, w in zip(occupations, weights, strict=True)) / _state_capacity(restricted)
+
+
+def _band_filling(energies: list[np.ndarray], n_states: float, restricted: bool) -> list[int] | None:
     """Valence states of each (spin, k) channel of an insulator (module docstring); None for a partly filled band.
 
     Channels are spin-major (``_states``): spin σ at k-point k is channel σ n_k + k.
     """
-    f_max = 2.0 if restricted else 1.0
     n_spin = 1 if restricted else 2
-    n_k = len(occupations) // n_spin
-    states = sum(w * o.sum() for o, w in zip(occupations, weights, strict=True)) / f_max
-    if abs(states - round(states)) > 1e-2:
+    n_k = len(energies) // n_spin
+    if abs(n_states - round(n_states)) > 1e-2:
         return None
-    filling = [0] * len(occupations)
+    n_valence = int(round(n_states))
+    filling = [0] * len(energies)
     for k in range(n_k):
         channels = [spin * n_k + k for spin in range(n_spin)]
         merged = np.concatenate([energies[c] for c in channels])
         owner = np.concatenate([np.full(energies[c].size, c) for c in channels])
-        lowest = owner[np.argsort(merged, kind="stable")[: int(round(states))]]
+        lowest = owner[np.argsort(merged, kind="stable")[:n_valence]]
         for c in channels:
             filling[c] = int((lowest == c).sum())
     return filling
 
 
 def _gap_and_fermi(
-    energies: list[np.ndarray], occupations: list[np.ndarray], weights: np.ndarray, filling: list[int] | None, restricted: bool
+    energies: list[np.ndarray], weights: np.ndarray, filling: list[int] | None, n_states: float, restricted: bool
 ) -> tuple[float, float]:
     """Band gap and Fermi level (eV) from the band filling (module docstring)."""
     if filling is not None:
@@ -150,10 +160,10 @@ def _gap_and_fermi(
         conduction = [b[n] for b, n in zip(bands, filling, strict=True) if n < b.size]
         if valence and conduction and min(conduction) - max(valence) >= METAL_GAP_EV:
             return float(min(conduction) - max(valence)), float((min(conduction) + max(valence)) / 2)
-    f_max = 2.0 if restricted else 1.0
+    f_max = _state_capacity(restricted)
     states = np.concatenate(energies)
     capacity = np.concatenate([np.full(e.size, w * f_max) for e, w in zip(energies, weights, strict=True)])
-    electrons = sum(w * o.sum() for o, w in zip(occupations, weights, strict=True))
+    electrons = n_states * f_max
     order = np.argsort(states)
     filled = np.cumsum(capacity[order])
     highest = min(int(np.searchsorted(filled, electrons - 1e-6)), len(order) - 1)
@@ -161,7 +171,7 @@ def _gap_and_fermi(
 
 
 def _dos(energies: list[np.ndarray], weights: np.ndarray, fermi: float, n_atoms: int, restricted: bool) -> np.ndarray:
-    spin_factor = 2.0 if restricted else 1.0
+    spin_factor = _state_capacity(restricted)
     grid = DOS_GRID_EV + fermi
     total = np.zeros_like(grid)
     for energy, weight in zip(energies, weights, strict=True):
@@ -238,7 +248,7 @@ def _ipa_dielectric(
 
     Valence states are the ``filling`` lowest bands of each channel, the rest are conduction states.
     """
-    spin_factor = 2.0 if restricted else 1.0
+    spin_factor = _state_capacity(restricted)
     total = np.zeros(3)
     momenta: dict[bytes, np.ndarray] = {}
     for energy, n_valence, coefficient, weight, kpt in zip(energies, filling, coefficients, weights, kpts, strict=True):
