@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 DEFAULT_DB_URL = "sqlite:///mfdisco.db"
-_WRITE_OPTION = "mfdisco_write"
+WRITE_OPTION = "mfdisco_write"  # execution option: begin with BEGIN IMMEDIATE on SQLite
 
 
 class DatabaseURLError(MfdiscoError, ValueError):
@@ -99,7 +99,7 @@ def make_engine(url: str | URL = DEFAULT_DB_URL, *, busy_timeout_s: float = 30.0
 
     @event.listens_for(engine, "begin")
     def _begin(connection) -> None:  # noqa: ANN001 - SQLAlchemy Connection
-        immediate = connection.get_execution_options().get(_WRITE_OPTION, False)
+        immediate = connection.get_execution_options().get(WRITE_OPTION, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
@@ -111,7 +111,7 @@ def write_session(engine: Engine) -> Iterator[Session]:
 
     On SQLite the transaction takes the write lock at its start (``BEGIN IMMEDIATE``).
     """
-    with Session(engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False) as session:
+    with Session(engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False) as session:
         with session.begin():
             yield session
 

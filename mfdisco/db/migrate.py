@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from mfdisco.db.engine import WRITE_OPTION
+
 __all__ = ["alembic_config", "upgrade", "downgrade", "current_revision", "head_revision"]
 
 
@@ -23,8 +25,16 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def _run(engine: Engine, action, revision: str) -> None:  # noqa: ANN001 - alembic command
+    """Run an Alembic command in one write transaction.
+
+    On SQLite the transaction takes the write lock at its start (``BEGIN IMMEDIATE``):
+    Alembic reads the current revision before it writes, and a deferred transaction that
+    another process wrote under in between (two processes opening a new database at
+    once) fails with "database is locked" whatever the busy timeout. With the lock taken
+    up front the second process waits, then finds the schema at head and does nothing.
+    """
     config = alembic_config(engine)
-    with engine.begin() as connection:
+    with engine.execution_options(**{WRITE_OPTION: True}).begin() as connection:
         config.attributes["connection"] = connection
         action(config, revision)
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -48,3 +53,24 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_url: str) -> None:
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30000
     engine.dispose()
+
+
+_UPGRADE_AT_ONCE = """
+import sys, time
+from mfdisco.db import make_engine, upgrade
+start = float(sys.argv[2])
+while time.time() < start:  # every process starts its upgrade at the same instant
+    time.sleep(0.001)
+upgrade(make_engine(sys.argv[1]))
+"""
+
+
+def test_processes_opening_one_new_sqlite_file_at_once_all_upgrade_it(tmp_path: Path) -> None:
+    """Alembic reads the revision, then writes: without the write lock up front the loser fails."""
+    for attempt in range(3):
+        url = f"sqlite:///{tmp_path / f'race{attempt}.db'}"
+        start = time.time() + 4.0  # after the interpreters have imported mfdisco
+        processes = [subprocess.Popen([sys.executable, "-c", _UPGRADE_AT_ONCE, url, str(start)], stderr=subprocess.PIPE, text=True) for _ in range(4)]
+        errors = [process.communicate(timeout=120)[1] for process in processes]
+        assert all(process.returncode == 0 for process in processes), "\n".join(errors)[-3000:]
+        assert current_revision(make_engine(url)) == head_revision()
