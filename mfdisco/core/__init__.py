@@ -29,6 +29,7 @@ from mfdisco.core.validity import (
     MIN_DISTANCE_A,
     check_structure,
     closest_pair,
+    tightest_contact,
     is_structurally_valid,
     structural_problems,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "canonical_hash",
     "check_structure",
     "closest_pair",
+    "tightest_contact",
     "crystal_to_string",
     "crystals_from_cif",
     "detect_format",

@@ -10,26 +10,29 @@ invalid) rather than refused.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 
 import numpy as np
 
 from mfdisco.core.crystal import MIN_VOLUME_A3, Crystal
 from mfdisco.core.errors import InvalidCrystalError
 
-__all__ = ["MIN_DISTANCE_A", "closest_pair", "structural_problems", "check_structure", "is_structurally_valid"]
+__all__ = ["MIN_DISTANCE_A", "closest_pair", "tightest_contact", "structural_problems", "check_structure", "is_structurally_valid"]
 
 #: Smallest accepted periodic interatomic distance (Å).
 MIN_DISTANCE_A: float = 0.5
 
 
-def closest_pair(crystal: Crystal, cutoff: float) -> tuple[int, int, float] | None:
-    """Return the closest pair of sites ``(i, j, distance_Å)`` closer than ``cutoff``, else None.
+def _image_distances(crystal: Crystal) -> Iterator[tuple[slice, np.ndarray]]:
+    """Distances from each site to every site in the 5³ neighbouring cells, in row chunks.
 
-    Periodic images count: a site and its own image one lattice vector away form a pair
-    (so a tiny cell is caught too). The search runs in the LLL-reduced basis of the
-    lattice (nearly orthogonal, same lattice), over the 5³ neighbouring cells, so its cost
-    does not depend on how large or skewed the given cell is: a generated cell hundreds of
-    Å long costs the same as a small one (pymatgen's grid search allocated tens of GB there).
+    The search runs in the LLL-reduced basis of the lattice (nearly orthogonal, same
+    lattice), so its cost does not depend on how large or skewed the given cell is: a
+    generated cell hundreds of Å long costs the same as a small one (pymatgen's grid search
+    allocated tens of GB there). An atom's distance to itself is inf; to its own images, not.
+
+    Yields:
+        (rows, distances): the sites of the chunk and their distances (Å). ``[r, n, 125]``
     """
     from pymatgen.core.lattice import Lattice
 
@@ -37,16 +40,50 @@ def closest_pair(crystal: Crystal, cutoff: float) -> tuple[int, int, float] | No
     frac = np.mod(crystal.cart_coords @ np.linalg.inv(reduced), 1.0)
     cart = frac @ reduced  # [n, 3]
     images = np.array(list(itertools.product(range(-2, 3), repeat=3)), dtype=float) @ reduced  # [125, 3]
-    best: tuple[int, int, float] | None = None
+    home = int(np.all(images == 0, axis=1).argmax())
     for first in range(0, len(cart), _ROWS_PER_CHUNK):
-        rows = slice(first, first + _ROWS_PER_CHUNK)
+        rows = slice(first, min(first + _ROWS_PER_CHUNK, len(cart)))
         vectors = cart[None, :, None, :] + images[None, None, :, :] - cart[rows, None, None, :]  # [r, n, 125, 3]
         distances = np.linalg.norm(vectors, axis=-1)
-        own = np.arange(rows.start, min(rows.stop, len(cart)))
-        distances[own - rows.start, own, np.all(images == 0, axis=1).argmax()] = np.inf  # an atom and itself
+        own = np.arange(rows.start, rows.stop)
+        distances[own - rows.start, own, home] = np.inf
+        yield rows, distances
+
+
+def closest_pair(crystal: Crystal, cutoff: float) -> tuple[int, int, float] | None:
+    """Return the closest pair of sites ``(i, j, distance_Å)`` closer than ``cutoff``, else None.
+
+    Periodic images count: a site and its own image one lattice vector away form a pair
+    (so a tiny cell is caught too).
+    """
+    best: tuple[int, int, float] | None = None
+    for rows, distances in _image_distances(crystal):
         i, j, k = np.unravel_index(np.argmin(distances), distances.shape)
         if distances[i, j, k] < cutoff and (best is None or distances[i, j, k] < best[2]):
             best = (int(i + rows.start), int(j), float(distances[i, j, k]))
+    return best
+
+
+def tightest_contact(crystal: Crystal) -> tuple[int, int, float, float]:
+    """The pair of sites closest relative to their covalent radii.
+
+    The contact ratio of sites i, j at distance d (periodic images included) is
+    d / (r_i + r_j) with the covalent radii r of Cordero et al. (Dalton Trans. 2008, as
+    tabulated in ASE). Bonds in real solids have ratios from about 0.7 (the shortest
+    metal-oxo bonds: V=O 1.58 Å in V₂O₅ is 0.72) upwards; rocksalt MgO is 1.02.
+
+    Returns:
+        ``(i, j, distance_Å, ratio)``; ratio inf for a single site in a huge cell.
+    """
+    from ase.data import covalent_radii
+
+    radii = covalent_radii[crystal.atomic_numbers]  # [n] Å
+    best = (0, 0, float("inf"), float("inf"))
+    for rows, distances in _image_distances(crystal):
+        ratios = distances / (radii[rows, None, None] + radii[None, :, None])  # [r, n, 125]
+        i, j, k = np.unravel_index(np.argmin(ratios), ratios.shape)
+        if ratios[i, j, k] < best[3]:
+            best = (int(i + rows.start), int(j), float(distances[i, j, k]), float(ratios[i, j, k]))
     return best
 
 

@@ -184,7 +184,7 @@ class CampaignRunner:
             self._model_path("validator"), [proposed[i] for i in first.kept], mu, campaign.relax_steps, threads
         )) if first.kept else []
         scored = [replace(s, crystal=reduced_cell(s.crystal)) for s in scored]
-        second = filter_candidates([s.crystal for s in scored], known, campaign.elements, campaign.min_atoms, campaign.max_atoms)
+        second = filter_candidates([s.crystal for s in scored], known, campaign.elements, campaign.min_atoms, campaign.max_atoms, campaign.min_contact_ratio)
         kept = [scored[i] for i in second.kept if scored[i].formation_per_atom.get("pbe") is not None and scored[i].formation_per_atom.get("ccsd_t") is not None]
         ece = self._validator_ece()
         mode = "selection" if ece is not None and ece <= campaign.ece_gate else "bootstrap"

@@ -51,6 +51,14 @@ def test_filter_reasons() -> None:
     assert report.n_valid == 4 and report.novelty == 0.25
 
 
+def test_contact_screen_drops_compressed_candidates_only() -> None:
+    compressed = Crystal.from_species(np.diag([2.07, 2.59, 3.70]), ["Mg", "O"], [[0, 0, 0], [0, 0, 1.335 / 3.70]])  # Mg-O 1.335 Å
+    cscl = Crystal.from_species(np.eye(3) * 2.6, ["Mg", "O"], [[0, 0, 0], [0.5, 0.5, 0.5]])  # Mg-O 2.25 Å, ratio 1.09
+    assert filter_candidates([compressed, cscl], [], ["Mg", "O"], 2, 3).kept == [0, 1]  # no screen: both structurally valid
+    report = filter_candidates([compressed, cscl], [], ["Mg", "O"], 2, 3, min_contact_ratio=0.7)
+    assert report.kept == [1] and report.reasons == {"atoms closer than 0.7x their covalent radii": 1}
+
+
 def test_atomic_volumes_and_rescaling() -> None:
     from mfdisco.active_loop.volumes import expected_volume, expected_volumes, fit_atomic_volumes, scale_to_volume
 

@@ -17,6 +17,7 @@ from mfdisco.core import (
     closest_pair,
     is_structurally_valid,
     structural_problems,
+    tightest_contact,
 )
 
 
@@ -36,6 +37,20 @@ def test_an_atom_too_close_to_its_own_image_is_found() -> None:
 def test_sensible_structure_is_valid(rocksalt_mgo: Crystal) -> None:
     assert structural_problems(rocksalt_mgo) == []
     assert not is_structurally_valid(rocksalt_mgo, min_distance=2.2)  # Mg-O is 2.105 Å
+
+
+def test_tightest_contact_is_relative_to_covalent_radii_and_sees_images(rocksalt_mgo: Crystal) -> None:
+    i, j, distance, ratio = tightest_contact(rocksalt_mgo)
+    assert {rocksalt_mgo.species[i], rocksalt_mgo.species[j]} == {"Mg", "O"}
+    assert distance == pytest.approx(2.105) and ratio == pytest.approx(2.105 / (1.41 + 0.66), abs=1e-3)  # Cordero radii
+    # a short Mg-Mg contact to the atom's own image beats a longer Mg-O distance in ratio
+    chain = Crystal.from_species(np.diag([1.8, 6.0, 6.0]), ["Mg", "O"], [[0, 0, 0], [0, 0.5, 0]])
+    i, j, distance, ratio = tightest_contact(chain)
+    assert (chain.species[i], chain.species[j]) == ("Mg", "Mg") and distance == pytest.approx(1.8)
+    assert ratio == pytest.approx(1.8 / 2.82, abs=1e-3)
+    # a vanadyl V=O bond of 1.58 Å (V2O5) is a real bond: above the campaign's 0.7
+    vanadyl = Crystal.from_species(np.eye(3) * 6.0, ["V", "O"], [[0, 0, 0], [1.58 / 6.0, 0, 0]])
+    assert 0.7 < tightest_contact(vanadyl)[3] < 0.75
 
 
 def test_units_are_pyscfs_own_and_agree_with_ase() -> None:

@@ -83,6 +83,7 @@ def _stop(env: dict[str, str], state_file: Path, sessions: set[int], gcs: int) -
     return down.stdout
 
 
+@pytest.mark.slow  # 170 s: two Ray nodes started twice and a campaign; kept out of the default run's 15 minutes
 @pytest.mark.timeout(900)
 def test_native_stack_runs_the_campaign_as_a_ray_job(tmp_path: Path, pg_url: str, stack_env: dict[str, str]) -> None:
     gcs, dashboard, metrics, agent = _free_ports(4)
