@@ -35,6 +35,10 @@ class ScfStrategy:
     newton: bool = False
 
 
+#: Share of ``max_memory_mb`` that the XC grid's AO values may take (:mod:`.ao_cache`), and its ceiling (MB).
+AO_CACHE_SHARE = 0.25
+AO_CACHE_MAX_MB = 1024.0
+
 #: Tried in order until one converges.
 SCF_LADDER: tuple[ScfStrategy, ...] = (
     ScfStrategy("diis"),
@@ -94,24 +98,32 @@ def _mean_field(cell, fidelity: Fidelity, settings: LabelSettings, unrestricted:
     mf.conv_tol = settings.conv_tol_ha
     mf.max_cycle = settings.max_scf_cycles
     mf.verbose = 0
+    if fidelity is not Fidelity.CCSD_T and not settings.multigrid:
+        from mfdisco.labeller.ao_cache import with_ao_cache
+
+        mf = with_ao_cache(mf, min(AO_CACHE_MAX_MB, settings.max_memory_mb * AO_CACHE_SHARE))
     return mf
 
 
 def run_mean_field(cell, fidelity: Fidelity, settings: LabelSettings, unrestricted: bool) -> MeanFieldResult:  # noqa: ANN001
     """Converge the SCF, climbing :data:`SCF_LADDER` until a strategy converges.
 
-    The density-fitting integrals of the first attempt are reused by the next ones.
+    The density-fitting integrals, the XC grid and the AO values cached on it
+    (:mod:`.ao_cache`) of the first attempt are reused by the next ones.
 
     Raises:
         ScfNotConverged: listing each strategy tried and its last energy.
     """
     attempts: list[str] = []
     with_df = None
+    shared_grid = None
     previous_dm = None
     for strategy in SCF_LADDER:
         mf = _mean_field(cell, fidelity, settings, unrestricted)
         if with_df is not None:
             mf.with_df = with_df
+        if shared_grid is not None:
+            mf.grids, mf._numint = shared_grid
         smearing = max(strategy.smearing_ha, settings.smearing_ha)
         if smearing > 0:
             from pyscf.pbc.scf.addons import smearing_
@@ -123,6 +135,8 @@ def run_mean_field(cell, fidelity: Fidelity, settings: LabelSettings, unrestrict
             mf = mf.newton()
         energy = mf.kernel(dm0=previous_dm)
         with_df = getattr(mf, "with_df", None)
+        if hasattr(mf, "grids") and hasattr(mf, "_numint"):
+            shared_grid = (mf.grids, mf._numint)
         if mf.converged:
             if attempts:
                 logger.info("SCF converged with strategy %s after %s", strategy.name, ", ".join(attempts))

@@ -249,10 +249,14 @@ def _pair_problem(element: str, basis: str, pseudo: str) -> str | None:
         with warnings.catch_warnings():  # PySCF suggests basis-set-exchange for a missing entry
             warnings.simplefilter("ignore", UserWarning)
             basis_library.load(basis, element)
+    except MemoryError:  # out of memory is not a missing entry
+        raise
     except Exception:  # noqa: BLE001 - PySCF raises assorted errors for a missing entry
         return f"basis {basis} has no {element}"
     try:
         charge = int(sum(pseudo_library.load(pseudo, element)[0]))
+    except MemoryError:
+        raise
     except Exception:  # noqa: BLE001
         return f"pseudopotential {pseudo} has no {element}"
     designed_for = _basis_valence(basis, element)

@@ -61,7 +61,7 @@ def test_timeout_kills_the_child_and_the_caller_carries_on(lih: Crystal, fast: d
 def test_memory_cap_ends_as_a_failed_label(lih: Crystal, fast: dict, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(isolation, "MEMORY_HEADROOM_MB", 0)
     result = label_isolated(lih, "ccsd_t", LabelSettings(**fast, max_memory_mb=300))
-    assert result.status == "failed"
+    assert result.status == "failed", result.error
     assert "memory cap 300 MB" in result.error or "out of memory" in result.error
 
 
