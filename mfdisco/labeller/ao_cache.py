@@ -69,14 +69,26 @@ def _block_key(cell, coords: np.ndarray, kpts: Any, deriv: int, shls_slice: Any,
     return (id(cell), pointer, coords.shape, float(coords.sum()), k, deriv, shls_slice, mask, cutoff)
 
 
-class _PinnedBlocks:
-    """Grid blocks of the same size at every call, so that cached blocks are found again.
+class _CachedCollocation:
+    """AO collocation through an :class:`AoCache`, for PySCF's ``NumInt`` and ``KNumInt``.
 
-    PySCF sizes its grid blocks from the memory still free, which shrinks as the cache
-    grows; the first call's ``max_memory`` is kept for the later ones.
+    Grid blocks keep the same size at every call, so that cached blocks are found again:
+    PySCF sizes its blocks from the memory still free, which shrinks as the cache grows, so
+    the first call's ``max_memory`` is kept for the later ones.
     """
 
-    _pinned_memory_mb: float | None = None
+    #: PySCF's collocation function of the class (Γ: ``eval_ao``; k-points: ``eval_ao_kpts``).
+    _collocate = None
+
+    def __init__(self, budget_bytes: int) -> None:
+        super().__init__()
+        self.ao_cache = AoCache(budget_bytes)
+        self._pinned_memory_mb: float | None = None
+
+    def reset(self, cell=None):  # noqa: ANN001, ANN201 - PySCF API
+        self.ao_cache.clear()
+        self._pinned_memory_mb = None
+        return super().reset(cell)
 
     def block_loop(self, cell, grids, nao=None, deriv=0, kpts=None, kpts_band=None, max_memory=2000,  # noqa: ANN001, ANN201, PLR0913 - PySCF API
                    non0tab=None, blksize=None):
@@ -84,45 +96,27 @@ class _PinnedBlocks:
             self._pinned_memory_mb = max_memory
         return super().block_loop(cell, grids, nao, deriv, kpts, kpts_band, self._pinned_memory_mb, non0tab, blksize)
 
-
-class CachedNumInt(_PinnedBlocks, numint.NumInt):
-    """Γ-point (single k-point) ``NumInt`` whose AO collocation is cached (:class:`AoCache`)."""
-
-    def __init__(self, budget_bytes: int) -> None:
-        super().__init__()
-        self.ao_cache = AoCache(budget_bytes)
-
-    def reset(self, cell=None):  # noqa: ANN001, ANN201 - PySCF API
-        self.ao_cache.clear()
-        self._pinned_memory_mb = None
-        return super().reset(cell)
-
-    def eval_ao(self, cell, coords, kpt=np.zeros(3), deriv=0, relativity=0, shls_slice=None,  # noqa: ANN001, ANN201, B008, PLR0913 - PySCF API
-                non0tab=None, cutoff=None, out=None, verbose=None):
-        if out is not None or relativity:
-            return numint.eval_ao(cell, coords, kpt, deriv, relativity, shls_slice, non0tab, cutoff, out, verbose)
-        key = _block_key(cell, coords, kpt, deriv, shls_slice, non0tab, cutoff)
-        return self.ao_cache.lookup(key, lambda: numint.eval_ao(cell, coords, kpt, deriv, 0, shls_slice, non0tab, cutoff, None, verbose))
-
-
-class CachedKNumInt(_PinnedBlocks, numint.KNumInt):
-    """k-point ``KNumInt`` whose AO collocation (all k-points of a block) is cached."""
-
-    def __init__(self, budget_bytes: int) -> None:
-        super().__init__()
-        self.ao_cache = AoCache(budget_bytes)
-
-    def reset(self, cell=None):  # noqa: ANN001, ANN201 - PySCF API
-        self.ao_cache.clear()
-        self._pinned_memory_mb = None
-        return super().reset(cell)
-
     def eval_ao(self, cell, coords, kpts=None, deriv=0, relativity=0, shls_slice=None,  # noqa: ANN001, ANN201, PLR0913 - PySCF API
                 non0tab=None, cutoff=None, out=None, verbose=None, **kwargs):
+        collocate = type(self)._collocate
+        points = (cell, coords) if kpts is None else (cell, coords, kpts)  # None: the function's own default k-point(s)
         if out is not None or relativity or kwargs:
-            return numint.eval_ao_kpts(cell, coords, kpts, deriv, relativity, shls_slice, non0tab, cutoff, out, verbose, **kwargs)
+            return collocate(*points, deriv=deriv, relativity=relativity, shls_slice=shls_slice, non0tab=non0tab,
+                             cutoff=cutoff, out=out, verbose=verbose, **kwargs)
         key = _block_key(cell, coords, kpts, deriv, shls_slice, non0tab, cutoff)
-        return self.ao_cache.lookup(key, lambda: numint.eval_ao_kpts(cell, coords, kpts, deriv, 0, shls_slice, non0tab, cutoff, None, verbose))
+        return self.ao_cache.lookup(key, lambda: collocate(*points, deriv=deriv, shls_slice=shls_slice, non0tab=non0tab, cutoff=cutoff, verbose=verbose))
+
+
+class CachedNumInt(_CachedCollocation, numint.NumInt):
+    """Γ-point (single k-point) ``NumInt`` whose AO collocation is cached (:class:`AoCache`)."""
+
+    _collocate = staticmethod(numint.eval_ao)
+
+
+class CachedKNumInt(_CachedCollocation, numint.KNumInt):
+    """k-point ``KNumInt`` whose AO collocation (all k-points of a block) is cached."""
+
+    _collocate = staticmethod(numint.eval_ao_kpts)
 
 
 def with_ao_cache(mf: Any, budget_mb: float) -> Any:  # noqa: ANN401 - a PySCF KS object
