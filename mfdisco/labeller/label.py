@@ -20,7 +20,7 @@ from mfdisco.core import BOHR_TO_ANGSTROM, HARTREE_TO_EV, Crystal, Fidelity, Lab
 from mfdisco.labeller.cell import build_cell, cell_kmesh
 from mfdisco.labeller.descriptors import compute_descriptors
 from mfdisco.labeller.cost import estimate_cost, frozen_orbitals, limit_problem
-from mfdisco.labeller.methods import ScfNotConverged, dft_gradient, run_ccsd_t, run_mean_field
+from mfdisco.labeller.methods import ScfNotConverged, dft_gradient, follow_instabilities, has_integer_occupations, run_ccsd_t, run_mean_field
 from mfdisco.labeller.settings import (
     XC_FUNCTIONALS,
     LabelSettings,
@@ -127,6 +127,9 @@ def _compute(crystal: Crystal, cell, fidelity: Fidelity, settings: LabelSettings
     forces = None
     descriptors = None
     if fidelity is Fidelity.CCSD_T:
+        if has_integer_occupations(mf):  # a smeared reference is refused by run_ccsd_t
+            details["hf_stability"] = follow_instabilities(mf)
+            details["scf_time_s"] = time.perf_counter() - scf_start
         n_frozen = frozen_orbitals(crystal, cell) if settings.frozen_core else 0
         if settings.correlation_at_gamma and details["kmesh"] != [1, 1, 1]:
             energies = _composite_ccsd_t(cell, settings, unrestricted, n_frozen, float(mf.e_tot), details)
@@ -167,6 +170,8 @@ def _composite_ccsd_t(cell, settings: LabelSettings, unrestricted: bool, n_froze
     gamma = settings.model_copy(update={"kmesh": (1, 1, 1), "kspacing": None})
     reference = run_mean_field(cell, Fidelity.CCSD_T, gamma, unrestricted)
     details["scf_attempts_gamma"] = reference.attempts
+    if has_integer_occupations(reference.mf):
+        details["hf_stability_gamma"] = follow_instabilities(reference.mf)
     energies = run_ccsd_t(reference.mf, n_frozen, settings.max_cc_cycles)
     energies["e_hf_gamma"] = energies["e_hf"]
     energies["e_hf"] = e_hf_kmesh

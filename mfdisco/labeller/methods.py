@@ -15,7 +15,7 @@ import numpy as np
 from mfdisco.core import Fidelity
 from mfdisco.labeller.settings import XC_FUNCTIONALS, LabelSettings
 
-__all__ = ["ScfStrategy", "SCF_LADDER", "MeanFieldResult", "run_mean_field", "run_ccsd_t", "dft_gradient", "ScfNotConverged"]
+__all__ = ["ScfStrategy", "SCF_LADDER", "MeanFieldResult", "run_mean_field", "follow_instabilities", "has_integer_occupations", "run_ccsd_t", "dft_gradient", "ScfNotConverged"]
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +147,77 @@ def run_mean_field(cell, fidelity: Fidelity, settings: LabelSettings, unrestrict
     raise ScfNotConverged("SCF did not converge: " + "; ".join(attempts))
 
 
+def has_integer_occupations(mf) -> bool:  # noqa: ANN001 - a PySCF mean-field object
+    """Whether every orbital occupation is an integer (no Fermi smearing left in the reference)."""
+    occupations = np.concatenate([np.ravel(o) for o in (mf.mo_occ if isinstance(mf.mo_occ, list | tuple) else [mf.mo_occ])])
+    return bool(np.all(np.abs(occupations - np.round(occupations)) <= 1e-6))
+
+
+def _internal_stability(mf) -> tuple[Any, bool]:  # noqa: ANN001 - a converged PySCF HF object
+    """PySCF's internal stability analysis: (orbitals to restart from, stable?).
+
+    The orbital Hessian's lowest eigenvalue is found by Davidson iterations; when it is
+    negative (below -1e-5 Ha) the SCF stopped at a saddle point and the returned orbitals are rotated
+    along that eigenvector. PySCF's k-point UHF analysis does not report a status: it
+    returns the input orbitals themselves when they are stable.
+    """
+    from pyscf.pbc.scf import kuhf
+
+    if isinstance(mf, kuhf.KUHF):
+        orbitals = mf.stability(internal=True, external=False)[0]
+        return orbitals, orbitals is mf.mo_coeff
+    orbitals, _, stable, _ = mf.stability(internal=True, external=False, return_status=True)
+    return orbitals, bool(stable)
+
+
+def follow_instabilities(mf, max_rounds: int = 3) -> dict[str, Any]:  # noqa: ANN001 - a converged PySCF HF object
+    """Move a converged HF reference off saddle points before correlating it.
+
+    A converged SCF only satisfies the stationarity condition: ionic oxides (rocksalt
+    MgO, CaO, SrO at Γ with gth-cc-dzvp) converge from the default guess to a saddle
+    point 0.2-0.3 Ha per cell above the true RHF minimum, and CCSD(T) on such a
+    reference inherits the error. Each round runs PySCF's internal stability analysis
+    (real orbital rotations within the same restricted or unrestricted space) and,
+    when an instability is found, restarts the SCF from the rotated orbitals on the
+    same object, keeping its density-fitting integrals. ``mf`` is updated in place.
+
+    Args:
+        mf: a converged HF object (Γ RHF/UHF or k-point KRHF/KUHF) with integer occupations.
+        max_rounds: restarts at most; the analysis after the last one is reported.
+
+    Returns:
+        ``status`` ("stable" or "unstable after N restarts"), ``restarts``, ``energy_drop_ha``
+        (the SCF energy lost by the restarts, Ha per cell, ≥ 0), ``energies_ha`` (after each
+        restart) and ``time_s``.
+
+    Raises:
+        ScfNotConverged: an SCF restarted from rotated orbitals did not converge.
+    """
+    import time
+
+    start = time.perf_counter()
+    e_start = float(mf.e_tot)
+    energies: list[float] = []
+    stable = False
+    for restart in range(max_rounds + 1):
+        orbitals, stable = _internal_stability(mf)
+        if stable or restart == max_rounds:
+            break
+        density = mf.make_rdm1(orbitals, mf.mo_occ)
+        energy = float(mf.kernel(dm0=density))
+        if not mf.converged:
+            raise ScfNotConverged(f"the HF reference is unstable and the SCF restarted from the rotated orbitals did not converge (E = {energy:.8f} Ha)")
+        energies.append(energy)
+        logger.info("HF instability followed: E = %.8f Ha (was %.8f Ha)", energy, e_start)
+    return {
+        "status": "stable" if stable else f"unstable after {len(energies)} restarts",
+        "restarts": len(energies),
+        "energy_drop_ha": e_start - float(mf.e_tot),
+        "energies_ha": energies,
+        "time_s": time.perf_counter() - start,
+    }
+
+
 def run_ccsd_t(mf, n_frozen: int, max_cycles: int = 50) -> dict[str, Any]:  # noqa: ANN001
     """CCSD and (T) on a converged HF reference, retried once if CCSD does not converge.
 
@@ -167,8 +238,7 @@ def run_ccsd_t(mf, n_frozen: int, max_cycles: int = 50) -> dict[str, Any]:  # no
     from pyscf.pbc import cc
     from pyscf.pbc.scf import khf, kuhf, uhf
 
-    occupations = np.concatenate([np.ravel(o) for o in (mf.mo_occ if isinstance(mf.mo_occ, list | tuple) else [mf.mo_occ])])
-    if np.any(np.abs(occupations - np.round(occupations)) > 1e-6):
+    if not has_integer_occupations(mf):
         raise ValueError("the HF reference has fractional occupations (it converged only with Fermi smearing); CCSD(T) needs integer ones")
     kpoints = isinstance(mf, khf.KSCF)
     if kpoints and isinstance(mf, kuhf.KUHF):

@@ -196,9 +196,18 @@ def default_settings(fidelity: Fidelity | str, **changes: Any) -> LabelSettings:
     return LabelSettings(**changes)
 
 
+#: How the CCSD(T) reference is obtained, part of its settings hash: the converged HF is checked
+#: for internal instabilities and moved to the minimum (``methods.follow_instabilities``).
+#: CCSD(T) labels computed before this check (on possible saddle points) no longer match.
+CCSD_T_REFERENCE = "stability-checked"
+
+
 def settings_hash(fidelity: Fidelity | str, settings: LabelSettings) -> str:
     """SHA-256 of the fidelity and the physics settings (resources and limits excluded)."""
-    payload = {"fidelity": Fidelity.parse(fidelity).value, **settings.physics()}
+    fidelity = Fidelity.parse(fidelity)
+    payload = {"fidelity": fidelity.value, **settings.physics()}
+    if fidelity is Fidelity.CCSD_T:
+        payload["reference"] = CCSD_T_REFERENCE
     return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
