@@ -72,7 +72,14 @@ def test_two_cycle_campaign_end_to_end(tmp_path: Path) -> None:
         assert session.scalar(select(func.count()).select_from(Calculation).where(Calculation.attempts != 1)) == 0
         kinds = dict(session.execute(select(Model.kind, func.count()).group_by(Model.kind)).all())
         assert kinds["validator"] == 3 and kinds["proxy"] == 3 and kinds["generator"] == 1  # start + every cycle; generator once
-        assert session.scalar(select(func.count()).select_from(HullDistance).where(HullDistance.fidelity == "ccsd_t")) >= 3
+        # every structure with a finished CCSD(T) label (the Mg and O references at least) has a hull
+        # distance; a candidate's label may fail (the generator trains for 8 s of wall time, so which
+        # cells it proposes depends on the machine) and then must say why
+        done_cc = set(session.scalars(select(Calculation.structure_id).where(Calculation.fidelity == "ccsd_t", Calculation.status == "done")).all())
+        hulls = set(session.scalars(select(HullDistance.structure_id).where(HullDistance.fidelity == "ccsd_t")).all())
+        assert hulls == done_cc and len(hulls) >= 2
+        errors = session.scalars(select(Calculation.error).where(Calculation.status != "done")).all()
+        assert all(errors), "a failed label without its reason"
     status = _mfdisco(config, "status")
     text, _ = status.communicate(timeout=120)
     assert status.returncode == 0 and "e2e" in text and "cycles of e2e" in text
