@@ -119,8 +119,12 @@ def member_settings(crystal: Crystal, base: LabelSettings | None = None) -> Labe
     return reference_settings(elements.pop(), base) if len(elements) == 1 else base
 
 
-def _member_cost(crystal: Crystal) -> tuple[bool, int]:
-    """Order key: easy members first, then by basis functions (cheapest first).
+def _member_cost(name: str, crystal: Crystal) -> tuple[bool, bool, int]:
+    """Order key: easy members first, distinct compounds before perturbed variants, then by basis functions.
+
+    A perturbed variant repeats a compound that is already labelled (its energy differs by
+    a strain and displacement term), so every distinct compound is labelled first: a run
+    stopped early still covers the most chemistry.
 
     Members with a transition metal that are open-shell or the metal itself (metallic at Γ:
     fcc Ti ran past 16 minutes without converging) climb the whole SCF ladder and cost the
@@ -132,7 +136,7 @@ def _member_cost(crystal: Crystal) -> tuple[bool, int]:
     estimate = estimate_cost(crystal, Fidelity.PBE, member_settings(crystal))
     has_d_metal = any(Element(e).is_transition_metal for e in set(crystal.species))
     hard = has_d_metal and (estimate.two_s > 0 or len(set(crystal.species)) == 1)
-    return hard, estimate.n_ao
+    return hard, name.startswith("perturbed"), estimate.n_ao
 
 
 def _subset(names: list[str], rng: np.random.Generator) -> set[str]:
@@ -203,7 +207,7 @@ def main() -> None:
         base = {f: preset_settings(args.preset, f, timeout_s=args.timeout_s) for f in fidelities}
         jobs = [
             LabelJob(ids[c.canonical_hash()], f, member_settings(c, base[f]))
-            for _, c, subset in sorted(members, key=lambda m: _member_cost(m[1]))
+            for _, c, subset in sorted(members, key=lambda m: _member_cost(m[0], m[1]))
             for f in fidelities
             if subset or f in (Fidelity.PBE, Fidelity.CCSD_T)
         ]
