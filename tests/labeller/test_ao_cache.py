@@ -101,7 +101,7 @@ def test_a_grid_larger_than_the_budget_is_cached_block_by_block(lih: Crystal, fa
     """
     from mfdisco.core import Fidelity
 
-    settings = LabelSettings(**{**fast, "pseudo": "auto", "basis": "gth-szv"}, kmesh=(2, 1, 1), descriptors=False)
+    settings = LabelSettings(**{**fast, "pseudo": "auto", "basis": "gth-szv"}, descriptors=False)
     cell = _lih_cell(lih, fast)
     whole = methods.run_mean_field(cell, Fidelity.PBE, settings, unrestricted=False)
     full_bytes = whole.mf._numint.ao_cache.used_bytes  # every block fits the default budget
