@@ -22,6 +22,7 @@ last run stopped and nothing stored is computed again. The data file is rewritte
 every finished label.
 
     .venv/bin/python benchmarks/pool/build_pool.py [--preset kpoint] [--fidelities pbe ccsd_t scan hse06] [--max-labels N]
+    .venv/bin/python benchmarks/pool/build_pool.py --fidelities ccsd_t --pairs-with pbe   # members with a PBE label first
     .venv/bin/python benchmarks/pool/build_pool.py --summary [--preset kpoint]
 """
 
@@ -194,6 +195,8 @@ def main() -> None:
     parser.add_argument("--timeout-s", type=float, default=1800.0, help="wall-clock limit of one label (recorded as failed)")
     parser.add_argument("--summary", action="store_true", help="print what is labelled and stop")
     parser.add_argument("--preset", default="gamma", choices=list(PRESETS), help="the family of label settings")
+    parser.add_argument("--pairs-with", default=None, choices=[f.value for f in Fidelity],
+                        help="label only members already done at this fidelity (multi-fidelity pairs first)")
     args = parser.parse_args()
     members = pool_members()
     WORK_DB.parent.mkdir(exist_ok=True)
@@ -212,6 +215,10 @@ def main() -> None:
             if subset or f in (Fidelity.PBE, Fidelity.CCSD_T)
         ]
         jobs = [j for j in jobs if stored_done(engine, j.structure_id, j.fidelity, j.settings) is None]
+        if args.pairs_with:
+            partner = Fidelity.parse(args.pairs_with)
+            paired = {ids[c.canonical_hash()] for _, c, _ in members if stored_done(engine, ids[c.canonical_hash()], partner, member_settings(c, preset_settings(args.preset, partner))) is not None}
+            jobs = [j for j in jobs if j.structure_id in paired]
         jobs = jobs[: args.max_labels] if args.max_labels else jobs
         connect_ray(RayConfig(num_cpus=args.cpus, include_dashboard=False))
         start = time.perf_counter()
