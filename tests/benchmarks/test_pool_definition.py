@@ -29,3 +29,12 @@ def test_pool_is_fixed_large_enough_small_and_valid() -> None:
     assert all(not structural_problems(crystal, 1.0) for _, crystal, _ in members)
     names = {name.split(":")[0] for name, *_ in members}
     assert {"rocksalt", "perovskite", "rutile", "fluorite", "ordered-rocksalt", "ordered-rutile", "perturbed0", "molecular"} <= names
+
+
+def test_distinct_compounds_are_labelled_before_perturbed_variants() -> None:
+    """Among the easy members, every distinct compound comes before any perturbed variant."""
+    pool = _pool_module()
+    members = [m for m in pool.pool_members() if m[0].split(":")[0] in ("rocksalt", "perturbed0", "perturbed1", "fluorite", "fcc", "molecular")][:40]
+    order = [name for name, crystal, _ in sorted(members, key=lambda m: pool._member_cost(m[0], m[1])) if not pool._member_cost(name, crystal)[0]]
+    first_perturbed = next(i for i, name in enumerate(order) if name.startswith("perturbed"))
+    assert first_perturbed > 0 and all(name.startswith("perturbed") for name in order[first_perturbed:])
