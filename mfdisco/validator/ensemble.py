@@ -195,7 +195,7 @@ def train_ensemble(
     members = []
     for k in range(config.ensemble_size):
         data = bootstrap_resample(train, rng) if config.bootstrap and config.ensemble_size > 1 else list(train)
-        result = train_potential(data, config, valid, seed=config.seed + k, elements=elements, progress=progress)
+        result = train_potential(data, config, valid, seed=config.seed + k, elements=elements, progress=progress, reference_samples=train)
         logger.info("ensemble member %d/%d trained in %.0f s: %s", k + 1, config.ensemble_size, result.wall_time_s, result.metrics)
         members.append(result.model)
     ensemble = MaceEnsemble(config=config, members=members, training_set_hash=training_set_hash(train), training_set_size=len(train))

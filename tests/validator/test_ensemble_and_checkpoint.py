@@ -119,3 +119,14 @@ def test_registry_gives_the_mace_backend_behind_the_protocol(ensemble: MaceEnsem
     assert np.array_equal(reloaded.predict([rocksalt(4.2)]).energy_per_atom, potential.predict([rocksalt(4.2)]).energy_per_atom)
     with pytest.raises(ValueError, match="unknown potential backend 'nequip'"):
         potential_backend("nequip")
+
+
+def test_bootstrap_members_share_the_reference_energies_of_the_whole_training_set(ensemble: MaceEnsemble) -> None:
+    """E0, scale and shift come from the full training set, not from each member's resample.
+
+    A resample that missed every label of an element at a fidelity would give it E0 = 0 there.
+    """
+    first = ensemble.members[0].init_arguments
+    for member in ensemble.members[1:]:
+        for key in ("atomic_energies", "scale", "shift"):
+            assert member.init_arguments[key] == first[key], key
