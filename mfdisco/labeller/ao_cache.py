@@ -164,9 +164,9 @@ class _CachedCollocation:
 
     def _block_size(self, cell, grids, nao: int, deriv: int, kpts: Any, kpts_band: Any, max_memory: float) -> int:  # noqa: ANN001, ANN401, PLR0913
         """Points per grid block (a multiple of BLKSIZE): PySCF's own size, capped at BLOCK_SHARE of the budget."""
-        if grids.coords is None or grids.non0tab is None:
-            grids.build(with_non0tab=True)
-        n_points = grids.coords.shape[0]
+        n_points = int(grids.size)  # a uniform grid would generate its coordinates again for .coords
+        if n_points == 0:  # an atom-centred grid not built yet; PySCF's block_loop builds it the same way
+            n_points = int(grids.build(with_non0tab=True).size)
         n_k = len(np.reshape(kpts, (-1, 3))) if kpts is not None else 1
         n_k += len(np.reshape(kpts_band, (-1, 3))) if kpts_band is not None else 0
         key = (deriv, n_k, nao, n_points)

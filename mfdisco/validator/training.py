@@ -73,9 +73,16 @@ def fit_reference_energies(samples: Sequence[Sample], elements: Sequence[int]) -
     return e0, scale, shift, trained
 
 
-def build_model(samples: Sequence[Sample], graphs: Sequence[NeighbourGraph], config: PotentialConfig, elements: Sequence[int]) -> MultiFidelityMACE:
-    """A fresh network with reference energies and normalisation taken from ``samples``."""
-    e0, scale, shift, trained = fit_reference_energies(samples, elements)
+def build_model(
+    samples: Sequence[Sample],
+    graphs: Sequence[NeighbourGraph],
+    config: PotentialConfig,
+    elements: Sequence[int],
+    references: Sequence[Sample] | None = None,
+) -> MultiFidelityMACE:
+    """A fresh network: reference energies and normalisation from ``references`` (``samples`` by default),
+    the mean neighbour count from ``graphs`` over the atoms of ``samples``."""
+    e0, scale, shift, trained = fit_reference_energies(samples if references is None else references, elements)
     neighbours = sum(g.edge_index.shape[1] for g in graphs) / max(1, sum(s.num_atoms for s in samples))
     return MultiFidelityMACE(config, elements, e0, scale, shift, max(neighbours, 1.0), trained)
 
@@ -126,8 +133,9 @@ def train_potential(
     start = time.perf_counter()
     graphs = [neighbour_graph(s, config.r_max) for s in labelled]
     valid_graphs = [neighbour_graph(s, config.r_max) for s in valid]
-    references = labelled if reference_samples is None else [s for s in reference_samples if s.energy_ev is not None]
-    model = build_model([s for s in references if s.fidelity in stage_fidelities[-1]], graphs, config, elements)
+    last_stage_samples = [s for s in labelled if s.fidelity in stage_fidelities[-1]]
+    references = None if reference_samples is None else [s for s in reference_samples if s.energy_ev is not None and s.fidelity in stage_fidelities[-1]]
+    model = build_model(last_stage_samples, graphs, config, elements, references)
     owned = model.fidelity_parameters() if config.stop_gradient else {}
     optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate, amsgrad=True, weight_decay=config.weight_decay)
     present = {s.fidelity for s in labelled}
