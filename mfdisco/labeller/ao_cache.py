@@ -150,10 +150,12 @@ class _CachedCollocation:
         super().__init__()
         self.ao_cache = AoCache(budget_bytes)
         self._block_sizes: dict[tuple, int] = {}
+        self._pairings: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # (cell id, k-points) -> time-reversal pairing
 
     def reset(self, cell=None):  # noqa: ANN001, ANN201 - PySCF API
         self.ao_cache.clear()
         self._block_sizes.clear()
+        self._pairings.clear()
         return super().reset(cell)
 
     def block_loop(self, cell, grids, nao=None, deriv=0, kpts=None, kpts_band=None, max_memory=2000,  # noqa: ANN001, ANN201, PLR0913 - PySCF API
@@ -217,9 +219,13 @@ class CachedKNumInt(_CachedCollocation, numint.KNumInt):
     _collocate = staticmethod(numint.eval_ao_kpts)
 
     def _time_reversal(self, cell, kpts: Any) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001, ANN401
-        """(partners, sources) of ``kpts``."""
-        partners = time_reversal_partners(cell, kpts)
-        return partners, time_reversal_sources(partners)
+        """(partners, sources) of ``kpts``, computed once per cell and k-point set."""
+        kpts = np.reshape(np.asarray(kpts, dtype=float), (-1, 3))
+        key = (id(cell), kpts.tobytes())
+        if key not in self._pairings:
+            partners = time_reversal_partners(cell, kpts)
+            self._pairings[key] = (partners, time_reversal_sources(partners))
+        return self._pairings[key]
 
     def _stored_kpoints(self, cell, kpts: Any) -> int:  # noqa: ANN001, ANN401
         return 1 if kpts is None else len(self._time_reversal(cell, kpts)[1])
