@@ -23,6 +23,7 @@ every finished label.
 
     .venv/bin/python benchmarks/pool/build_pool.py [--preset kpoint] [--fidelities pbe ccsd_t scan hse06] [--max-labels N]
     .venv/bin/python benchmarks/pool/build_pool.py --fidelities ccsd_t --pairs-with pbe   # members with a PBE label first
+    .venv/bin/python benchmarks/pool/build_pool.py --preset kpoint --fidelities ccsd_t --pairs-with pbe --compounds-first
     .venv/bin/python benchmarks/pool/build_pool.py --summary [--preset kpoint]
 """
 
@@ -120,6 +121,11 @@ def member_settings(crystal: Crystal, base: LabelSettings | None = None) -> Labe
     return reference_settings(elements.pop(), base) if len(elements) == 1 else base
 
 
+def _is_metal(crystal: Crystal) -> bool:
+    """An elemental reference other than O2 (a metal: zero gap, the HF hardest to converge)."""
+    return set(crystal.species) != {"O"} and len(set(crystal.species)) == 1
+
+
 def _member_cost(name: str, crystal: Crystal) -> tuple[bool, bool, int]:
     """Order key: easy members first, distinct compounds before perturbed variants, then by basis functions.
 
@@ -195,6 +201,8 @@ def main() -> None:
     parser.add_argument("--timeout-s", type=float, default=1800.0, help="wall-clock limit of one label (recorded as failed)")
     parser.add_argument("--summary", action="store_true", help="print what is labelled and stop")
     parser.add_argument("--preset", default="gamma", choices=list(PRESETS), help="the family of label settings")
+    parser.add_argument("--compounds-first", action="store_true",
+                        help="label compounds and the O2 reference before the metals (their k-mesh HF can run past 40 minutes)")
     parser.add_argument("--pairs-with", default=None, choices=[f.value for f in Fidelity],
                         help="label only members already done at this fidelity (multi-fidelity pairs first)")
     args = parser.parse_args()
@@ -210,7 +218,7 @@ def main() -> None:
         base = {f: preset_settings(args.preset, f, timeout_s=args.timeout_s) for f in fidelities}
         jobs = [
             LabelJob(ids[c.canonical_hash()], f, member_settings(c, base[f]))
-            for _, c, subset in sorted(members, key=lambda m: _member_cost(m[0], m[1]))
+            for _, c, subset in sorted(members, key=lambda m: (args.compounds_first and _is_metal(m[1]), *_member_cost(m[0], m[1])))
             for f in fidelities
             if subset or f in (Fidelity.PBE, Fidelity.CCSD_T)
         ]

@@ -2,7 +2,8 @@
 
 K members are trained from different seeds (``config.seed + k``) and, with
 ``config.bootstrap``, on bootstrap resamples of the training data drawn within each
-fidelity. For a structure the ensemble predicts, per fidelity, the mean energy per atom
+fidelity (a fidelity with fewer than ``config.bootstrap_min_labels`` labels is kept whole
+in every member). For a structure the ensemble predicts, per fidelity, the mean energy per atom
 and the standard deviation over members (ddof = 1), which is the uncertainty the active
 loop uses. The standard deviation can be recalibrated per fidelity on validation data
 (:mod:`mfdisco.validator.calibration`).
@@ -164,12 +165,21 @@ class MaceEnsemble:
         return prediction.fidelities, formation
 
 
-def bootstrap_resample(samples: Sequence[Sample], rng: np.random.Generator) -> list[Sample]:
-    """A bootstrap resample drawn within each fidelity (each keeps its count)."""
+def bootstrap_resample(samples: Sequence[Sample], rng: np.random.Generator, min_labels: int = 1) -> list[Sample]:
+    """A bootstrap resample drawn within each fidelity (each keeps its count).
+
+    Args:
+        samples: the training samples.
+        rng: random generator.
+        min_labels: a fidelity with fewer samples than this is kept whole, not resampled
+            (``PotentialConfig.bootstrap_min_labels``).
+    """
     resampled: list[Sample] = []
     for fidelity in FIDELITY_ORDER:
         group = [s for s in samples if s.fidelity == fidelity]
-        if group:
+        if len(group) < min_labels:
+            resampled += group
+        elif group:
             resampled += [group[i] for i in rng.integers(0, len(group), size=len(group))]
     return resampled
 
@@ -194,7 +204,7 @@ def train_ensemble(
     rng = np.random.default_rng(config.seed)
     members = []
     for k in range(config.ensemble_size):
-        data = bootstrap_resample(train, rng) if config.bootstrap and config.ensemble_size > 1 else list(train)
+        data = bootstrap_resample(train, rng, config.bootstrap_min_labels) if config.bootstrap and config.ensemble_size > 1 else list(train)
         result = train_potential(data, config, valid, seed=config.seed + k, elements=elements, progress=progress, reference_samples=train)
         logger.info("ensemble member %d/%d trained in %.0f s: %s", k + 1, config.ensemble_size, result.wall_time_s, result.metrics)
         members.append(result.model)

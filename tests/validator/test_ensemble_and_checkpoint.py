@@ -25,7 +25,7 @@ def ensemble() -> MaceEnsemble:
     config = PotentialConfig(
         r_max=4.0, num_channels=8, max_l=1, max_ell=2, correlation=2, num_interactions=2, num_bessel=4,
         radial_mlp=[8, 8], mlp_irreps_per_head=4, fidelity_embedding_dim=4, epochs=30, batch_size=4,
-        ensemble_size=2, threads=1, seed=7, learning_rate=1e-2,
+        ensemble_size=2, threads=1, seed=7, learning_rate=1e-2, bootstrap_min_labels=1,  # resample even these few labels
     )
     samples = []
     for cation, a0 in (("Mg", 4.21), ("Ca", 4.81)):
@@ -65,6 +65,17 @@ def test_bootstrap_keeps_each_fidelity_count(rng: np.random.Generator) -> None:
     assert sum(s.fidelity == Fidelity.PBE for s in resampled) == 10 and sum(s.fidelity == Fidelity.CCSD_T for s in resampled) == 5
     assert len({id(s) for s in resampled}) < len(resampled)
 
+
+
+def test_bootstrap_keeps_a_fidelity_with_fewer_labels_than_the_minimum_whole(rng: np.random.Generator) -> None:
+    pbe = [Sample.from_crystal(rocksalt(4.0 + 0.01 * i), Fidelity.PBE, -1.0) for i in range(60)]
+    ccsd_t = [Sample.from_crystal(rocksalt(4.0 + 0.01 * i), Fidelity.CCSD_T, -2.0) for i in range(9)]
+    for _ in range(5):
+        resampled = bootstrap_resample(pbe + ccsd_t, rng, min_labels=50)
+        kept = [s for s in resampled if s.fidelity == Fidelity.CCSD_T]
+        assert sorted(map(id, kept)) == sorted(map(id, ccsd_t))  # every CCSD(T) label exactly once
+        drawn = [s for s in resampled if s.fidelity == Fidelity.PBE]
+        assert len(drawn) == 60 and len({id(s) for s in drawn}) < 60  # PBE is still resampled
 
 def test_checkpoint_round_trips_exactly_and_is_recorded(ensemble: MaceEnsemble, tmp_path) -> None:  # noqa: ANN001
     path = save_ensemble(ensemble, tmp_path / "validator.pt")
