@@ -177,9 +177,9 @@ def bootstrap_resample(samples: Sequence[Sample], rng: np.random.Generator, min_
     resampled: list[Sample] = []
     for fidelity in FIDELITY_ORDER:
         group = [s for s in samples if s.fidelity == fidelity]
-        if len(group) < min_labels:
+        if len(group) < min_labels:  # too few to resample (an absent fidelity adds nothing)
             resampled += group
-        elif group:
+        else:
             resampled += [group[i] for i in rng.integers(0, len(group), size=len(group))]
     return resampled
 

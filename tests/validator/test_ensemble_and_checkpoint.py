@@ -66,7 +66,6 @@ def test_bootstrap_keeps_each_fidelity_count(rng: np.random.Generator) -> None:
     assert len({id(s) for s in resampled}) < len(resampled)
 
 
-
 def test_bootstrap_keeps_a_fidelity_with_fewer_labels_than_the_minimum_whole(rng: np.random.Generator) -> None:
     pbe = [Sample.from_crystal(rocksalt(4.0 + 0.01 * i), Fidelity.PBE, -1.0) for i in range(60)]
     ccsd_t = [Sample.from_crystal(rocksalt(4.0 + 0.01 * i), Fidelity.CCSD_T, -2.0) for i in range(9)]
@@ -76,6 +75,7 @@ def test_bootstrap_keeps_a_fidelity_with_fewer_labels_than_the_minimum_whole(rng
         assert sorted(map(id, kept)) == sorted(map(id, ccsd_t))  # every CCSD(T) label exactly once
         drawn = [s for s in resampled if s.fidelity == Fidelity.PBE]
         assert len(drawn) == 60 and len({id(s) for s in drawn}) < 60  # PBE is still resampled
+
 
 def test_checkpoint_round_trips_exactly_and_is_recorded(ensemble: MaceEnsemble, tmp_path) -> None:  # noqa: ANN001
     path = save_ensemble(ensemble, tmp_path / "validator.pt")
