@@ -24,7 +24,7 @@ import json
 
 from mfdisco.core import HARTREE_TO_EV
 from mfdisco.generator.datasets import builtin_prototypes
-from mfdisco.labeller import LabelSettings, label_isolated
+from mfdisco.labeller import LabelSettings, label, label_isolated
 
 STRUCTURES = {"MgO": "rocksalt:MgO", "SrTiO3": "perovskite:SrTiO3"}
 PYSCF_DEFAULTS = {"ke_cutoff_ha": None, "exp_to_discard": None, "precision": 1e-8, "grid_level": 3}
@@ -42,6 +42,9 @@ def main() -> None:
     parser.add_argument("--energy-only", action="store_true", help="no descriptors and no forces in either run (the SCF alone)")
     parser.add_argument("--reference-memory-mb", type=int, default=None,
                         help="max_memory_mb of the reference run (the child's address-space cap grows with it)")
+    parser.add_argument("--reference-in-process", action="store_true",
+                        help="run the reference in this process, without the child's address-space cap or timeout "
+                             "(PySCF's FFT path reserves far more address space than it touches: it died under a 17 GB cap at 5.9 GB resident)")
     args = parser.parse_args()
     crystals = {r.source_id: r.crystal for r in builtin_prototypes()}
     candidate = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.tuned)}
@@ -56,7 +59,8 @@ def main() -> None:
                                                **({"max_memory_mb": args.reference_memory_mb} if args.reference_memory_mb else {}))),
                 ("tuned", LabelSettings(**{**common, **candidate})),
             ):
-                result = label_isolated(crystal, fidelity, settings)
+                in_process = variant == args.reference and args.reference_in_process
+                result = label(crystal, fidelity, settings) if in_process else label_isolated(crystal, fidelity, settings)
                 results[variant] = result
                 outcome = f"E {result.energy_ev / HARTREE_TO_EV:.6f} Ha/cell" if result.ok else f"{result.status}: {result.error}"
                 print(

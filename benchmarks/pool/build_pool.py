@@ -24,12 +24,14 @@ every finished label.
     .venv/bin/python benchmarks/pool/build_pool.py [--preset kpoint] [--fidelities pbe ccsd_t scan hse06] [--max-labels N]
     .venv/bin/python benchmarks/pool/build_pool.py --fidelities ccsd_t --pairs-with pbe   # members with a PBE label first
     .venv/bin/python benchmarks/pool/build_pool.py --preset kpoint --fidelities ccsd_t --pairs-with pbe --compounds-first
+    .venv/bin/python benchmarks/pool/build_pool.py --members 'ordered-rocksalt:*' 'perovskite:*TiO3'   # only these members
     .venv/bin/python benchmarks/pool/build_pool.py --summary [--preset kpoint]
 """
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import gzip
 import json
 import time
@@ -146,6 +148,20 @@ def _member_cost(name: str, crystal: Crystal) -> tuple[bool, bool, int]:
     return hard, name.startswith("perturbed"), estimate.n_ao
 
 
+def matching_members(members: list[tuple[str, Crystal, bool]], patterns: list[str] | None) -> list[tuple[str, Crystal, bool]]:
+    """The members whose name matches one of the shell-style ``patterns`` (all when there are none).
+
+    Raises:
+        ValueError: a pattern that matches no member, naming it (a typo would otherwise label nothing).
+    """
+    if not patterns:
+        return members
+    unmatched = [p for p in patterns if not any(fnmatch.fnmatchcase(name, p) for name, _, _ in members)]
+    if unmatched:
+        raise ValueError(f"--members: {', '.join(map(repr, unmatched))} match no pool member (names look like 'rocksalt:MgO', 'perturbed0:rocksalt:MgO')")
+    return [m for m in members if any(fnmatch.fnmatchcase(m[0], p) for p in patterns)]
+
+
 def _subset(names: list[str], rng: np.random.Generator) -> set[str]:
     """Binary oxides, the elements they need and O2 first, then a seeded draw up to SUBSET_SIZE."""
     chosen = [n for n in names if n.split(":")[0] in ("rocksalt", "fluorite", "rutile")]
@@ -205,6 +221,8 @@ def main() -> None:
                         help="label compounds and the O2 reference before the metals (their k-mesh HF can run past 40 minutes)")
     parser.add_argument("--pairs-with", default=None, choices=[f.value for f in Fidelity],
                         help="label only members already done at this fidelity (multi-fidelity pairs first)")
+    parser.add_argument("--members", nargs="+", default=None, metavar="PATTERN",
+                        help="label only members whose name matches a shell-style pattern, e.g. 'ordered-rocksalt:*'")
     args = parser.parse_args()
     members = pool_members()
     WORK_DB.parent.mkdir(exist_ok=True)
@@ -214,11 +232,15 @@ def main() -> None:
     ids = {c.canonical_hash(): i for (_, c, _), i in zip(members, result.ids, strict=True)}
     print(f"pool: {len(members)} members, {sum(s for *_, s in members)} in the SCAN/HSE06 subset; {_load_data_file(engine, ids)} labels read from {DATA_FILE.name}")
     if not args.summary:
+        try:
+            chosen = matching_members(members, args.members)
+        except ValueError as error:
+            parser.error(str(error))
         fidelities = [Fidelity.parse(f) for f in args.fidelities]
         base = {f: preset_settings(args.preset, f, timeout_s=args.timeout_s) for f in fidelities}
         jobs = [
             LabelJob(ids[c.canonical_hash()], f, member_settings(c, base[f]))
-            for _, c, subset in sorted(members, key=lambda m: (args.compounds_first and _is_metal(m[1]), *_member_cost(m[0], m[1])))
+            for _, c, subset in sorted(chosen, key=lambda m: (args.compounds_first and _is_metal(m[1]), *_member_cost(m[0], m[1])))
             for f in fidelities
             if subset or f in (Fidelity.PBE, Fidelity.CCSD_T)
         ]

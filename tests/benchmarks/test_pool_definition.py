@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 from mfdisco.core import structural_problems
 
 POOL_SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "pool" / "build_pool.py"
@@ -38,3 +40,13 @@ def test_distinct_compounds_are_labelled_before_perturbed_variants() -> None:
     order = [name for name, crystal, _ in sorted(members, key=lambda m: pool._member_cost(m[0], m[1])) if not pool._member_cost(name, crystal)[0]]
     first_perturbed = next(i for i, name in enumerate(order) if name.startswith("perturbed"))
     assert first_perturbed > 0 and all(name.startswith("perturbed") for name in order[first_perturbed:])
+
+
+def test_members_are_chosen_by_name_pattern_and_a_pattern_matching_nothing_is_refused() -> None:
+    pool = _pool_module()
+    members = pool.pool_members()
+    chosen = pool.matching_members(members, ["ordered-rocksalt:Mg*", "rocksalt:MgO"])
+    assert {name for name, *_ in chosen} == {"rocksalt:MgO"} | {n for n, *_ in members if n.startswith("ordered-rocksalt:Mg")}
+    assert pool.matching_members(members, None) == members
+    with pytest.raises(ValueError, match="'rocksalt:XyO'"):
+        pool.matching_members(members, ["rocksalt:MgO", "rocksalt:XyO"])
