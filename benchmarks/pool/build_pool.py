@@ -34,6 +34,7 @@ import argparse
 import fnmatch
 import gzip
 import json
+import os
 import time
 from collections import Counter
 from itertools import combinations
@@ -204,7 +205,7 @@ def _write_data_file(engine, members, ids: dict[str, int]) -> None:  # noqa: ANN
         "structures": [{"name": n, "canonical_hash": c.canonical_hash(), "subset": s, **c.to_dict()} for n, c, s in members],
         "labels": labels,
     }
-    partial = DATA_FILE.with_suffix(".partial")
+    partial = DATA_FILE.with_suffix(f".{os.getpid()}.partial")  # two runs (one per preset) may write at once
     partial.write_bytes(gzip.compress(json.dumps(data, separators=(",", ":")).encode(), mtime=0))
     partial.replace(DATA_FILE)
 

@@ -180,7 +180,19 @@ def _composite_ccsd_t(cell, settings: LabelSettings, unrestricted: bool, n_froze
 
 
 def _peak_rss_mb() -> float:
-    """Peak resident memory of this process (MB); the calculation's own when run isolated."""
+    """Peak resident memory of this process image (MB); the calculation's own when run isolated.
+
+    Linux's ``VmHWM`` (the high-water mark of this address space, which ``exec`` starts
+    afresh) rather than ``ru_maxrss``, which a spawned child inherits from its parent: a
+    label isolated from a 20 GB parent reported 20 GB.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1]) / 1024.0  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 

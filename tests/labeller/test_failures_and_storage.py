@@ -58,6 +58,15 @@ def test_timeout_kills_the_child_and_the_caller_carries_on(lih: Crystal, fast: d
     assert label_isolated(lih, "pbe", LabelSettings(**fast)).status == "done"  # still usable afterwards
 
 
+def test_an_isolated_label_reports_its_own_peak_memory_not_its_parents(lih: Crystal, fast: dict) -> None:
+    """``ru_maxrss`` survives exec, so a spawned child used to report its parent's peak."""
+    ballast = np.ones(1536 * 2**20 // 8)  # 1.5 GB touched by this (the parent) process
+    del ballast
+    result = label_isolated(lih, "pbe", LabelSettings(**fast, descriptors=False))
+    assert result.status == "done", result.error
+    assert 50 < result.details["peak_rss_mb"] < 1200
+
+
 def test_memory_cap_ends_as_a_failed_label(lih: Crystal, fast: dict, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(isolation, "MEMORY_HEADROOM_MB", 0)
     result = label_isolated(lih, "ccsd_t", LabelSettings(**fast, max_memory_mb=300))
