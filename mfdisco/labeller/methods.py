@@ -15,7 +15,7 @@ import numpy as np
 from mfdisco.core import Fidelity
 from mfdisco.labeller.settings import XC_FUNCTIONALS, LabelSettings
 
-__all__ = ["ScfStrategy", "SCF_LADDER", "MeanFieldResult", "run_mean_field", "follow_instabilities", "has_integer_occupations", "run_ccsd_t", "dft_gradient", "ScfNotConverged"]
+__all__ = ["ScfStrategy", "SCF_LADDER", "FLAT_INSTABILITY_HA", "MeanFieldResult", "run_mean_field", "follow_instabilities", "has_integer_occupations", "run_ccsd_t", "dft_gradient", "ScfNotConverged"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,9 @@ class ScfStrategy:
 #: Share of ``max_memory_mb`` that the XC grid's AO values may take (:mod:`.ao_cache`), and its ceiling (MB).
 AO_CACHE_SHARE = 0.25
 AO_CACHE_MAX_MB = 1024.0
+
+#: A stability restart lowering the HF energy by less than this (Ha per cell) ends the search (:func:`follow_instabilities`).
+FLAT_INSTABILITY_HA = 1e-6
 
 #: Tried in order until one converges.
 SCF_LADDER: tuple[ScfStrategy, ...] = (
@@ -170,7 +173,7 @@ def _internal_stability(mf) -> tuple[Any, bool]:  # noqa: ANN001 - a converged P
     return orbitals, bool(stable)
 
 
-def follow_instabilities(mf, max_rounds: int = 3) -> dict[str, Any]:  # noqa: ANN001 - a converged PySCF HF object
+def follow_instabilities(mf, max_rounds: int = 3, min_energy_drop_ha: float = FLAT_INSTABILITY_HA) -> dict[str, Any]:  # noqa: ANN001 - a converged PySCF HF object
     """Move a converged HF reference off saddle points before correlating it.
 
     A converged SCF only satisfies the stationarity condition: ionic oxides (rocksalt
@@ -181,12 +184,20 @@ def follow_instabilities(mf, max_rounds: int = 3) -> dict[str, Any]:  # noqa: AN
     when an instability is found, restarts the SCF from the rotated orbitals on the
     same object, keeping its density-fitting integrals. ``mf`` is updated in place.
 
+    A restart that lowers the energy by less than ``min_energy_drop_ha`` ends the search:
+    the analysis found a flat direction, not a saddle point. Metals do this: the k-mesh
+    RHF of bcc Mg, Ca and Sr (``kpoint`` preset) was reported unstable after every one of
+    three restarts while each lowered the energy by 1e-8 Ha (rotations among degenerate
+    orbitals at the Fermi level), which cost 230-260 s of a 310-330 s label.
+
     Args:
         mf: a converged HF object (Γ RHF/UHF or k-point KRHF/KUHF) with integer occupations.
         max_rounds: restarts at most; the analysis after the last one is reported.
+        min_energy_drop_ha: a restart lowering the energy by less than this (Ha per cell)
+            stops the search.
 
     Returns:
-        ``status`` ("stable" or "unstable after N restarts"), ``restarts``, ``energy_drop_ha``
+        ``status`` ("stable", "flat: ..." or "unstable after N restarts"), ``restarts``, ``energy_drop_ha``
         (the SCF energy lost by the restarts, Ha per cell, ≥ 0), ``energies_ha`` (after each
         restart) and ``time_s``.
 
@@ -199,18 +210,23 @@ def follow_instabilities(mf, max_rounds: int = 3) -> dict[str, Any]:  # noqa: AN
     e_start = float(mf.e_tot)
     energies: list[float] = []
     stable = False
+    flat = None
     for restart in range(max_rounds + 1):
         orbitals, stable = _internal_stability(mf)
         if stable or restart == max_rounds:
             break
+        before = float(mf.e_tot)
         density = mf.make_rdm1(orbitals, mf.mo_occ)
         energy = float(mf.kernel(dm0=density))
         if not mf.converged:
             raise ScfNotConverged(f"the HF reference is unstable and the SCF restarted from the rotated orbitals did not converge (E = {energy:.8f} Ha)")
         energies.append(energy)
         logger.info("HF instability followed: E = %.8f Ha (was %.8f Ha)", energy, e_start)
+        if before - energy < min_energy_drop_ha:
+            flat = f"flat: restart {len(energies)} lowered the energy by {before - energy:.1e} Ha (< {min_energy_drop_ha:g})"
+            break
     return {
-        "status": "stable" if stable else f"unstable after {len(energies)} restarts",
+        "status": "stable" if stable else flat or f"unstable after {len(energies)} restarts",
         "restarts": len(energies),
         "energy_drop_ha": e_start - float(mf.e_tot),
         "energies_ha": energies,
