@@ -15,8 +15,9 @@ settings hash per fidelity).
     hcp Mg 3×3×2, the O₂ box 2×2×2), DFT with Fermi smearing of 0.01 Ha
     (:data:`METAL_SMEARING_HA`); CCSD(T) as the composite HF on that mesh +
     CCSD/(T) correlation at Γ (``correlation_at_gamma``). Measured: PBE ΔE_f(MgO) =
-    −2.69 eV/atom (PBE literature −2.7 to −2.9; experiment −3.1); CCSD(T) ΔE_f(MgO) =
-    −4.56 eV/atom (HF part −4.61, correlation +0.05), far from experiment: the
+    −2.65 eV/atom (PBE literature −2.7 to −2.9; experiment −3.12); CCSD(T) ΔE_f(MgO) =
+    −3.53 eV/atom on stability-checked references (HF part −3.21, CCSD correlation
+    −0.34, (T) +0.02); CaO −3.02 (PBE) and −3.27 (CCSD(T)) against −3.29 measured. The
     double-zeta bases and the correlation energy of 2-atom cells at Γ (LiH: −0.54 eV/atom
     at Γ against −0.80 at 2×2×2) limit it. Costs 1.5-3× the Γ labels for DFT.
 """
