@@ -69,7 +69,11 @@ def main() -> None:
         high = [s for s in samples if (s.key in chosen or s.key in elemental) and s.fidelity == Fidelity.CCSD_T]
         low = [s for s in samples if s.key not in test_keys | valid_keys and s.fidelity != Fidelity.CCSD_T]
         note = "" if len(chosen) == budget else f" (only {len(chosen)} available)"
-        for schedule in ("joint", "progressive", "transfer", "ccsd_t-only"):
+        intermediate = any(s.fidelity in (Fidelity.SCAN, Fidelity.HSE06) for s in low)
+        schedules = ("joint", "progressive", "transfer", "ccsd_t-only") if intermediate else ("joint", "transfer", "ccsd_t-only")
+        if not intermediate:
+            print(f"{len(chosen):>6} {'progressive':<12} = transfer: no SCAN or HSE06 labels, so its stages are PBE then PBE + CCSD(T)")
+        for schedule in schedules:
             config = base.model_copy(update={"schedule": "joint" if schedule == "ccsd_t-only" else schedule})
             train = high if schedule == "ccsd_t-only" else high + low
             start = time.perf_counter()
