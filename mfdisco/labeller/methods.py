@@ -223,7 +223,7 @@ def follow_instabilities(mf, max_rounds: int = 3, min_energy_drop_ha: float = FL
         energies.append(energy)
         logger.info("HF instability followed: E = %.8f Ha (was %.8f Ha)", energy, e_start)
         if before - energy < min_energy_drop_ha:
-            flat = f"flat: restart {len(energies)} lowered the energy by {before - energy:.1e} Ha (< {min_energy_drop_ha:g})"
+            flat = f"flat: restart {len(energies)} changed the energy by {energy - before:+.1e} Ha (a drop under {min_energy_drop_ha:g})"
             break
     return {
         "status": "stable" if stable else flat or f"unstable after {len(energies)} restarts",
