@@ -1,0 +1,144 @@
+"""Formation energies and hull distances of the pool's compounds at each fidelity, against experiment.
+
+    python benchmarks/pool/thermochemistry.py [--preset kpoint] [--pool FILE]
+
+For one settings family (``--preset``) of the committed pool file, every compound gets,
+at every fidelity it is labelled at, its formation energy ΔE_f and its energy above the
+convex hull built from everything labelled at that fidelity plus the elemental references
+(:func:`mfdisco.active_loop.hull.hull_distances`, the campaign's own hull). A compound is a
+*PBE wrong call* when PBE and CCSD(T) disagree on the discovery criterion
+E_hull ≤ 0.1 eV/atom: ``PBE misses`` (CCSD(T) within, PBE not) or ``PBE false`` (the
+reverse). Where an experimental standard enthalpy of formation is known for the member's
+own prototype, it is printed beside, with the mean absolute error of each fidelity over
+those compounds.
+
+Experiment: ΔfH°(298.15 K) of the solids (CRC Handbook of Chemistry and Physics),
+converted to eV/atom. They are enthalpies at room temperature; the labels are electronic
+energies at 0 K without zero-point energy, a difference of order 0.01-0.05 eV/atom for
+these oxides, so agreement better than that is not meaningful. The pool's perovskites are
+cubic (CaTiO₃ is orthorhombic in nature, some 0.05 eV/atom lower).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mfdisco.active_loop.config import DEFAULT_POOL_FILE
+from mfdisco.active_loop.hull import HullEntry, hull_distances
+from mfdisco.core import Fidelity
+from mfdisco.labeller.pool_file import PoolEntry, entries_at, read_pool_file
+from mfdisco.labeller.presets import PRESETS, preset_settings
+
+#: Discovery criterion of the campaign: E_hull(ccsd_t) ≤ this (eV/atom).
+HULL_WINDOW_EV = 0.1
+#: kJ/mol → eV per formula unit.
+KJ_PER_MOL_IN_EV = 1.0 / 96.485332
+#: ΔfH°(298.15 K) of pool members in their own prototype (kJ/mol of formula unit).
+EXPERIMENT_KJ_PER_MOL: dict[str, float] = {
+    "rocksalt:MgO": -601.6,
+    "rocksalt:CaO": -634.9,
+    "rocksalt:SrO": -592.0,
+    "rocksalt:BaO": -548.0,
+    "rutile:TiO2": -944.0,
+    "perovskite:CaTiO3": -1660.6,
+    "perovskite:SrTiO3": -1672.4,
+    "perovskite:BaTiO3": -1659.8,
+}
+
+
+def experimental_formation_energy(name: str, atoms_per_formula_unit: int) -> float | None:
+    """Experimental ΔfH° of a member in eV/atom, or None when not tabulated."""
+    value = EXPERIMENT_KJ_PER_MOL.get(name)
+    return None if value is None else value * KJ_PER_MOL_IN_EV / atoms_per_formula_unit
+
+
+@dataclass
+class CompoundRow:
+    """One compound: ΔE_f and E_hull (eV/atom) per fidelity it is labelled at."""
+
+    name: str
+    formula: str
+    formation: dict[Fidelity, float] = field(default_factory=dict)
+    above_hull: dict[Fidelity, float] = field(default_factory=dict)
+    experiment: float | None = None
+
+    @property
+    def pbe_call(self) -> str:
+        """``PBE misses`` / ``PBE false`` when PBE and CCSD(T) disagree on E_hull ≤ 0.1 eV/atom, else ''."""
+        if Fidelity.PBE not in self.above_hull or Fidelity.CCSD_T not in self.above_hull:
+            return ""
+        pbe_within = self.above_hull[Fidelity.PBE] <= HULL_WINDOW_EV
+        ccsd_t_within = self.above_hull[Fidelity.CCSD_T] <= HULL_WINDOW_EV
+        if ccsd_t_within and not pbe_within:
+            return "PBE misses"
+        if pbe_within and not ccsd_t_within:
+            return "PBE false"
+        return ""
+
+
+def compound_rows(entries: list[PoolEntry]) -> list[CompoundRow]:
+    """ΔE_f and E_hull of every compound of ``entries`` (one settings family) at each fidelity.
+
+    Only ``done`` labels count. A compound whose elements lack a reference at a fidelity
+    gets no value there (the hull module logs it).
+    """
+    done = [e for e in entries if e.label.status == "done"]
+    rows: dict[str, CompoundRow] = {}
+    for fidelity in Fidelity:
+        at_fidelity = {i: e for i, e in enumerate(done) if e.label.fidelity == fidelity}
+        if not at_fidelity:
+            continue
+        results = hull_distances([HullEntry(i, Counter(e.crystal.species), e.label.energy_ev) for i, e in at_fidelity.items()])
+        for i, result in results.items():
+            entry = at_fidelity[i]
+            if len(set(entry.crystal.species)) == 1:
+                continue
+            row = rows.get(entry.name)
+            if row is None:
+                reduced = entry.crystal.to_pymatgen().composition.reduced_composition
+                row = rows[entry.name] = CompoundRow(entry.name, entry.crystal.reduced_formula)
+                row.experiment = experimental_formation_energy(entry.name, int(reduced.num_atoms))
+            row.formation[fidelity] = result.formation_energy_per_atom_ev
+            row.above_hull[fidelity] = result.e_above_hull_per_atom_ev
+    return sorted(rows.values(), key=lambda r: (r.formula, r.name))
+
+
+def mean_absolute_error_to_experiment(rows: list[CompoundRow], fidelity: Fidelity) -> tuple[float, int]:
+    """(MAE of ΔE_f against experiment in eV/atom, number of compounds) at one fidelity; nan when none."""
+    errors = [abs(r.formation[fidelity] - r.experiment) for r in rows if r.experiment is not None and fidelity in r.formation]
+    return (sum(errors) / len(errors) if errors else math.nan), len(errors)
+
+
+def _format(value: float | None) -> str:
+    return "" if value is None else f"{value:+.3f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pool", type=Path, default=DEFAULT_POOL_FILE, help="pool data file")
+    parser.add_argument("--preset", default="gamma", choices=sorted(PRESETS), help="the settings family")
+    args = parser.parse_args()
+    entries = entries_at(read_pool_file(args.pool), lambda f: preset_settings(args.preset, f))
+    rows = compound_rows(entries)
+    fidelities = [f for f in Fidelity if any(f in r.formation for r in rows)]
+    header = f"{'member':<28} {'formula':<9}" + "".join(f" {'ΔE_f ' + f.value:>13} {'E_hull ' + f.value:>14}" for f in fidelities)
+    print(f"{args.preset} preset: {len(rows)} compounds (eV/atom; hull window {HULL_WINDOW_EV})")
+    print(header + f" {'experiment':>10}  call")
+    for row in rows:
+        cells = "".join(f" {_format(row.formation.get(f)):>13} {_format(row.above_hull.get(f)):>14}" for f in fidelities)
+        print(f"{row.name:<28} {row.formula:<9}{cells} {_format(row.experiment):>10}  {row.pbe_call}")
+    for fidelity in fidelities:
+        mae, count = mean_absolute_error_to_experiment(rows, fidelity)
+        if count:
+            print(f"{fidelity.value}: ΔE_f MAE to experiment {mae:.3f} eV/atom over {count} compounds")
+    wrong = [r for r in rows if r.pbe_call]
+    paired = sum(1 for r in rows if Fidelity.PBE in r.above_hull and Fidelity.CCSD_T in r.above_hull)
+    print(f"PBE wrong calls: {len(wrong)} of {paired} compounds with both labels" + "".join(f"; {r.name} ({r.pbe_call})" for r in wrong))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""The pool's thermochemistry table: formation energies, hull distances, PBE wrong calls, experiment."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mfdisco.core import Crystal, Fidelity, Label
+from mfdisco.labeller.pool_file import PoolEntry
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "pool" / "thermochemistry.py"
+
+
+def _module():  # noqa: ANN202
+    spec = importlib.util.spec_from_file_location("thermochemistry", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses resolve their annotations through it
+    spec.loader.exec_module(module)
+    return module
+
+
+def _entry(name: str, species: list[str], fidelity: Fidelity, energy_per_atom: float, status: str = "done") -> PoolEntry:
+    n = len(species)
+    crystal = Crystal.from_species(np.eye(3) * 3.0 * n ** (1 / 3), species, [[i / n, 0.0, 0.0] for i in range(n)])
+    label = Label(fidelity, {}, "h", status, energy_ev=energy_per_atom * n, energy_per_atom_ev=energy_per_atom)
+    return PoolEntry(name, crystal, False, label)
+
+
+def _pool() -> list[PoolEntry]:
+    """Mg at −1, O at −5 eV/atom at both fidelities; MgO at −3.5 (PBE) and −4.0 (CCSD(T))."""
+    entries = []
+    for fidelity, mgo, other in ((Fidelity.PBE, -3.5, -3.35), (Fidelity.CCSD_T, -4.0, -3.95)):
+        entries += [
+            _entry("fcc:Mg", ["Mg"], fidelity, -1.0),
+            _entry("molecular:O2", ["O", "O"], fidelity, -5.0),
+            _entry("rocksalt:MgO", ["Mg", "O"], fidelity, mgo),
+            _entry("perturbed0:rocksalt:MgO", ["Mg", "O"], fidelity, other),
+        ]
+    entries.append(_entry("zincblende:MgO", ["Mg", "O"], Fidelity.PBE, -2.0, status="failed"))
+    return entries
+
+
+def test_formation_energies_and_hull_distances_per_fidelity() -> None:
+    rows = {r.name: r for r in _module().compound_rows(_pool())}
+    assert set(rows) == {"rocksalt:MgO", "perturbed0:rocksalt:MgO"}  # elements and failed labels are not rows
+    ground = rows["rocksalt:MgO"]
+    assert ground.formation[Fidelity.PBE] == pytest.approx(-3.5 - (-1.0 - 5.0) / 2)
+    assert ground.formation[Fidelity.CCSD_T] == pytest.approx(-4.0 + 3.0)
+    assert ground.above_hull == {Fidelity.PBE: pytest.approx(0.0), Fidelity.CCSD_T: pytest.approx(0.0)}
+    variant = rows["perturbed0:rocksalt:MgO"]
+    assert variant.above_hull[Fidelity.PBE] == pytest.approx(0.15)
+    assert variant.above_hull[Fidelity.CCSD_T] == pytest.approx(0.05)
+    assert variant.pbe_call == "PBE misses"  # within 0.1 of the CCSD(T) hull, not of PBE's
+    assert ground.pbe_call == ""
+
+
+def test_experiment_is_per_atom_and_scored_only_where_tabulated() -> None:
+    module = _module()
+    rows = module.compound_rows(_pool())
+    ground = next(r for r in rows if r.name == "rocksalt:MgO")
+    assert ground.experiment == pytest.approx(-601.6 / 96.485332 / 2, abs=1e-6)  # ≈ −3.12 eV/atom
+    assert next(r for r in rows if r.name.startswith("perturbed")).experiment is None
+    mae, count = module.mean_absolute_error_to_experiment(rows, Fidelity.CCSD_T)
+    assert count == 1 and mae == pytest.approx(abs(-1.0 - ground.experiment))
+    assert math.isnan(module.mean_absolute_error_to_experiment(rows, Fidelity.HSE06)[0])
