@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mfdisco.active_loop.config import DEFAULT_POOL_FILE
 from mfdisco.core import Fidelity
 from mfdisco.labeller.pool_file import entries_at, read_pool_file
 from mfdisco.labeller.presets import PRESETS, preset_settings
@@ -29,12 +30,10 @@ from mfdisco.validator.config import PotentialConfig
 from mfdisco.validator.ensemble import train_ensemble
 from mfdisco.validator.samples import samples_from_labels
 
-POOL_FILE = Path(__file__).resolve().parents[1] / "pool" / "pool_labels.json.gz"
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pool", type=Path, default=POOL_FILE)
+    parser.add_argument("--pool", type=Path, default=DEFAULT_POOL_FILE)
     parser.add_argument("--budgets", type=int, nargs="+", default=[25, 50, 100])
     parser.add_argument("--epochs", type=int, default=150)
     parser.add_argument("--ensemble-size", type=int, default=4)

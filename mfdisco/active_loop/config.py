@@ -39,6 +39,10 @@ class CampaignConfig(BaseModel):
             of their covalent radii is dropped before scoring (0: no screen). 0.7 keeps the
             shortest real bonds (metal-oxo, V=O in V₂O₅ at 0.72) and drops the compressed
             cells an early generator proposes, which cost the SCF ladder minutes each.
+        max_relax_volume_change: a relaxation that changes the cell volume by more than this
+            factor either way is discarded and the candidate is scored as generated, at the
+            volume its composition has in known compounds (see
+            :func:`mfdisco.active_loop.volumes.relaxation_accepted`).
 
     Scores and selection (DESIGN.md):
         divergence: ``abs`` D = |ΔE_f,pbe − ΔE_f,ccsd_t| (eV/atom) or ``rel`` D / (|ΔE_f,ccsd_t| + 0.1 eV/atom).
@@ -88,6 +92,7 @@ class CampaignConfig(BaseModel):
     n_candidates: int = Field(32, ge=1)
     relax_steps: int = Field(20, ge=0)
     min_contact_ratio: float = Field(0.7, ge=0, le=1.0)
+    max_relax_volume_change: float = Field(1.5, ge=1.0)
 
     divergence: Literal["abs", "rel"] = "abs"
     uncertainty: Literal["diversity", "ensemble_std"] = "diversity"

@@ -117,7 +117,12 @@ class ScoredCandidate:
 
 
 def relax_and_predict(
-    validator_path: str, crystals: Sequence[Crystal], reference_mu: Mapping[str, Mapping[str, float]], relax_steps: int, threads: int = 1
+    validator_path: str,
+    crystals: Sequence[Crystal],
+    reference_mu: Mapping[str, Mapping[str, float]],
+    relax_steps: int,
+    threads: int = 1,
+    max_volume_change: float = 1.5,
 ) -> list[ScoredCandidate]:
     """Relax each candidate with the validator's PBE head, then predict all its fidelities.
 
@@ -127,11 +132,14 @@ def relax_and_predict(
         reference_mu: fidelity → element → μ (eV/atom) of the elemental references.
         relax_steps: FIRE steps (positions and cell) on the first ensemble member (K times
             cheaper than the mean); 0 skips relaxation. A relaxation that makes the structure
-            invalid (atoms closer than 0.5 Å, or a collapsed cell) is discarded.
+            invalid (atoms closer than 0.5 Å) or changes its volume by more than
+            ``max_volume_change`` either way is discarded: the candidate is scored as given.
         threads: torch threads.
+        max_volume_change: see :func:`~mfdisco.active_loop.volumes.relaxation_accepted`.
     """
     import mace  # noqa: F401 - before e3nn
 
+    from mfdisco.active_loop.volumes import relaxation_accepted
     from mfdisco.core.validity import is_structurally_valid
     from mfdisco.validator.checkpoint import load_ensemble
     from mfdisco.validator.relax import relax
@@ -143,7 +151,7 @@ def relax_and_predict(
         if relax_steps > 0:
             try:
                 result = relax(crystal, ensemble, Fidelity.PBE, max_steps=relax_steps, members=1)
-                ok = is_structurally_valid(result.crystal) and result.crystal.volume > 0.3 * crystal.volume
+                ok = is_structurally_valid(result.crystal) and relaxation_accepted(crystal, result.crystal, max_volume_change)
                 relaxed.append((result.crystal, result.steps, True) if ok else (crystal, result.steps, False))
             except Exception as error:  # noqa: BLE001 - a numerical failure of one candidate keeps it unrelaxed
                 logger.warning("relaxation failed (%s); the candidate stays unrelaxed", error)

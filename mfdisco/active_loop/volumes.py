@@ -18,6 +18,14 @@ A candidate is scaled isotropically to its expected volume:
 
 Elemental structures are not used: the O₂ molecular crystal's volume per O says nothing
 about oxygen in an oxide.
+
+The validator's PBE head then relaxes the candidate, and far from its training data it
+can squeeze or inflate the cell without physical reason: a young validator took 2-atom
+MgO cells from rocksalt's 9.3 Å³/atom to 5.8 (whose 3×3×3 PBE and CCSD(T) labels then
+both ran into the campaign's 600 s limit) and to 14.5-15.6 (3.6-9.2 eV/atom above the
+CCSD(T) hull). :func:`relaxation_accepted` keeps a relaxation only when the volume stays
+within a factor of the starting one (1.5 by default in the campaign: ordinary polymorphs
+differ by less, wurtzite and rocksalt ZnO by 1.22×).
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ import numpy as np
 
 from mfdisco.core import Crystal
 
-__all__ = ["fit_atomic_volumes", "expected_volume", "expected_volumes", "scale_to_volume", "reduced_cell"]
+__all__ = ["fit_atomic_volumes", "expected_volume", "expected_volumes", "scale_to_volume", "relaxation_accepted", "reduced_cell"]
 
 
 def fit_atomic_volumes(crystals: Sequence[Crystal]) -> dict[str, float]:
@@ -81,6 +89,23 @@ def expected_volumes(candidates: Sequence[Crystal], known: Sequence[Crystal]) ->
         same_system = per_atom.get(crystal.chemical_system)
         volumes.append(float(np.mean(same_system)) * crystal.num_sites if same_system else expected_volume(crystal, atomic))
     return volumes
+
+
+def relaxation_accepted(start: Crystal, relaxed: Crystal, max_volume_change: float) -> bool:
+    """True when a relaxation kept the cell volume within ``max_volume_change`` of the start, either way.
+
+    Args:
+        start: the structure before relaxation (scaled to its expected volume).
+        relaxed: the structure after it.
+        max_volume_change: largest accepted factor V_relaxed / V_start or V_start / V_relaxed (≥ 1).
+
+    Raises:
+        ValueError: ``max_volume_change`` below 1 (nothing could pass).
+    """
+    if not max_volume_change >= 1.0:
+        raise ValueError(f"max_volume_change is a factor either way and must be at least 1, got {max_volume_change}")
+    ratio = relaxed.volume / start.volume
+    return 1.0 / max_volume_change <= ratio <= max_volume_change
 
 
 def reduced_cell(crystal: Crystal) -> Crystal:

@@ -181,7 +181,7 @@ class CampaignRunner:
         first = filter_candidates(proposed, known, campaign.elements, campaign.min_atoms, campaign.max_atoms)
         mu = {f.value: reference_mu(self._labelled(f)) for f in self.campaign.fidelities}
         scored = ray.get(self._remote(tasks.relax_and_predict, threads).remote(
-            self._model_path("validator"), [proposed[i] for i in first.kept], mu, campaign.relax_steps, threads
+            self._model_path("validator"), [proposed[i] for i in first.kept], mu, campaign.relax_steps, threads, campaign.max_relax_volume_change
         )) if first.kept else []
         scored = [replace(s, crystal=reduced_cell(s.crystal)) for s in scored]
         second = filter_candidates([s.crystal for s in scored], known, campaign.elements, campaign.min_atoms, campaign.max_atoms, campaign.min_contact_ratio)

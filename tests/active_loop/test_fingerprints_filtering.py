@@ -83,6 +83,22 @@ def test_atomic_volumes_and_rescaling() -> None:
         scale_to_volume(mgo, 0.0)
 
 
+def test_a_relaxation_that_squeezes_or_inflates_the_cell_is_not_accepted() -> None:
+    from mfdisco.active_loop.volumes import relaxation_accepted
+
+    start = _mgo()  # 9.33 Å³/atom, as scaled to the expected volume
+
+    def at(volume_per_atom: float) -> Crystal:
+        factor = (volume_per_atom * start.num_sites / start.volume) ** (1 / 3)
+        return Crystal(start.lattice * factor, start.frac_coords, start.atomic_numbers)
+
+    # the campaign's measured cases: squeezed to 5.8 and inflated to 14.5 Å³/atom; a 1.22x polymorph-like change passes
+    assert [relaxation_accepted(start, at(v), 1.5) for v in (5.8, 7.65, 9.33, 11.4, 14.5)] == [False, True, True, True, False]
+    assert relaxation_accepted(start, at(14.5), 1.6)
+    with pytest.raises(ValueError, match="at least 1"):
+        relaxation_accepted(start, start, 0.9)
+
+
 def test_reduced_cell_is_the_same_structure_with_short_vectors() -> None:
     from mfdisco.active_loop.volumes import reduced_cell
 

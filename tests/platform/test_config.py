@@ -35,6 +35,7 @@ def test_precedence_yaml_then_environment_then_options(tmp_path: Path) -> None:
         ("data:\n  elements: [Mg, Xx]\n", {}, "data.elements (from file"),
         ("", {"MFDISCO_DATA_BATCH_SIZE": "0"}, "data.batch_size (from environment MFDISCO_DATA_BATCH_SIZE)"),
         ("", {"MFDISCO_LOGGING_LEVEL": "loud"}, "logging.level"),
+        ("campaign:\n  max_relax_volume_change: 0.5\n", {}, "campaign.max_relax_volume_change (from file"),
         ("", {"MFDISCO_NOPE": "1"}, "nope (from environment MFDISCO_NOPE): unknown key"),
         ("[1, 2]\n", {}, "must hold a mapping"),
         ("db: [\n", {}, "not valid YAML"),
