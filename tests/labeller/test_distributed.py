@@ -73,18 +73,31 @@ def test_unknown_structure_is_refused_before_anything_runs(local_ray: None, engi
 
 
 def _our_label_workers() -> list[int]:
-    """PIDs of Ray workers running a label task that belong to this test session's cluster."""
+    """PIDs of Ray workers running a label task in this test process's own local cluster.
+
+    Ray's local raylet is a child of the driver (this process) and its workers are the
+    raylet's children, so a worker of ours has this process among its ancestors. Matching
+    by session id instead killed the workers of other Ray clusters started from the same
+    terminal (a pool run beside the test suite lost a label to it twice).
+    """
     import os
     import subprocess
+
+    def parent(pid: int) -> int:
+        with open(f"/proc/{pid}/stat") as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[1])  # field 4, after the command in parentheses
 
     found = subprocess.run(["pgrep", "-f", "ray::_run_task"], capture_output=True, text=True).stdout.split()
     ours = []
     for pid in map(int, found):
         try:
-            if os.getsid(pid) == os.getsid(0):
-                ours.append(pid)
-        except ProcessLookupError:
+            ancestor = pid
+            while ancestor > 1 and ancestor != os.getpid():
+                ancestor = parent(ancestor)
+        except (FileNotFoundError, ProcessLookupError):
             continue
+        if ancestor == os.getpid():
+            ours.append(pid)
     return ours
 
 
