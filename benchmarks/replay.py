@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mfdisco.active_loop.config import DEFAULT_POOL_FILE, SMALL_VALIDATOR
+from mfdisco.active_loop.config import DEFAULT_POOL_FILE, SMALL_VALIDATOR, CampaignConfig
 from mfdisco.active_loop.fingerprints import fingerprints
 from mfdisco.active_loop.hull import HullEntry, hull_distances
 from mfdisco.active_loop.scores import combined_score, divergence, nearest_distances, select_batch
@@ -40,7 +40,7 @@ from mfdisco.labeller.presets import preset_settings
 from mfdisco.platform.campaign_data import LabelledStructure, reference_mu
 
 STRATEGIES = ("divergence", "random", "uncertainty", "pbe_only")
-HIT = 0.1  # eV/atom
+HIT: float = CampaignConfig.model_fields["hit_threshold_ev_per_atom"].default  # eV/atom, the campaign's discovery threshold
 
 
 def load(path: Path, preset: str = "gamma") -> tuple[list, dict, dict]:

@@ -27,14 +27,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mfdisco.active_loop.config import DEFAULT_POOL_FILE
+from mfdisco.active_loop.config import DEFAULT_POOL_FILE, CampaignConfig
 from mfdisco.active_loop.hull import HullEntry, hull_distances
 from mfdisco.core import Fidelity
 from mfdisco.labeller.pool_file import PoolEntry, entries_at, read_pool_file
 from mfdisco.labeller.presets import PRESETS, preset_settings
 
-#: Discovery criterion of the campaign: E_hull(ccsd_t) ≤ this (eV/atom).
-HULL_WINDOW_EV = 0.1
+#: Discovery criterion of the campaign: E_hull(ccsd_t) ≤ this (eV/atom), the campaign's default.
+HULL_WINDOW_EV: float = CampaignConfig.model_fields["hit_threshold_ev_per_atom"].default
 #: kJ/mol → eV per formula unit.
 KJ_PER_MOL_IN_EV = 1.0 / 96.485332
 #: ΔfH°(298.15 K) of pool members in their own prototype (kJ/mol of formula unit).

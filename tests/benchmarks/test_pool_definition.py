@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 from mfdisco.core import structural_problems
-
-POOL_SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "pool" / "build_pool.py"
+from tests.benchmarks import load_script
 
 
 def _pool_module():  # noqa: ANN202
-    spec = importlib.util.spec_from_file_location("build_pool", POOL_SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("pool/build_pool.py")
 
 
 def test_pool_is_fixed_large_enough_small_and_valid() -> None:

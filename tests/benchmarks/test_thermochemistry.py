@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from mfdisco.core import Crystal, Fidelity, Label
 from mfdisco.labeller.pool_file import PoolEntry
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "pool" / "thermochemistry.py"
+from tests.benchmarks import load_script
 
 
 def _module():  # noqa: ANN202
-    spec = importlib.util.spec_from_file_location("thermochemistry", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses resolve their annotations through it
-    spec.loader.exec_module(module)
-    return module
+    return load_script("pool/thermochemistry.py")
 
 
 def _entry(name: str, species: list[str], fidelity: Fidelity, energy_per_atom: float, status: str = "done") -> PoolEntry:
