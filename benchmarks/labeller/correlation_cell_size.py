@@ -25,22 +25,8 @@ is split into its HF (k-mesh) and correlation parts, the correlation taken again
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
-import sys
 import time
-from pathlib import Path
-
-HERE = Path(__file__).resolve().parent
-POOL_SCRIPT = HERE.parent / "pool" / "build_pool.py"
-
-
-def _pool_module():  # noqa: ANN202
-    spec = importlib.util.spec_from_file_location("build_pool", POOL_SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _per_atom_parts(details: dict, atoms: int) -> dict[str, float]:
@@ -59,16 +45,16 @@ def main() -> None:
     from mfdisco.core import Fidelity
     from mfdisco.labeller import label
     from mfdisco.labeller.pool_file import entries_at, read_pool_file
+    from mfdisco.labeller.pool_members import ordered_rocksalt, pool_members
     from mfdisco.labeller.presets import preset_settings
 
-    pool = _pool_module()
-    members = {name: crystal for name, crystal, _ in pool.pool_members()}
+    members = {name: crystal for name, crystal, _ in pool_members()}
     gamma_settings = preset_settings("kpoint", Fidelity.CCSD_T, kspacing=None, kmesh=(1, 1, 1))
     four_atom: dict[str, float] = {}
     print(f"{'rocksalt':<9} {'Γ corr 2-atom':>14} {'Γ corr 4-atom':>14} {'difference':>11}   (CCSD + (T), eV/atom)")
     for cation in args.cations:
         primitive = members[f"rocksalt:{cation}O"]
-        doubled = pool._ordered_rocksalt(primitive, primitive, cation, cation)
+        doubled = ordered_rocksalt(primitive, primitive, cation, cation)
         values = []
         for crystal in (primitive, doubled):
             start = time.perf_counter()

@@ -1,19 +1,14 @@
 """The reference pool: a fixed, seeded set of >= 200 small crystals labelled with PySCF.
 
-Members (2-6 atoms, deduplicated by canonical hash), from the built-in prototypes of the
-default element list:
-    elemental references (fcc, bcc, hcp metals; the O2 molecular crystal);
-    binary and ternary oxides (rocksalt, cubic perovskite, fluorite, rutile);
-    perturbed variants of each oxide (random displacements sigma = 0.05 Å, random
-    strain up to 2 %), two per oxide and three per rocksalt;
-    substituted variants: ordered rocksalt A B O2 (4 atoms, cations in alternate (001)
-    layers) for pairs of divalent cations, and ordered rutile A B O4 (6 atoms) for pairs
-    of tetravalent ones.
-Labelled at PBE and CCSD(T) for every member, at SCAN and HSE06 on a seeded subset of
->= 60 (every binary oxide and the elements they need first). Settings: a labeller preset
-(``mfdisco.labeller.presets``: ``gamma``, the Γ-point family, or ``kpoint``, the k-point
-density family), recorded with every label; an elemental reference gets the labeller's
-reference settings (``reference_settings``: O2 as a triplet), the ones formation energies
+Members: ``mfdisco.labeller.pool_members`` (elemental references, binary and ternary
+oxides, their perturbed and substituted variants; 2-6 atoms). Labelled at PBE and
+CCSD(T) for every member, at SCAN and HSE06 on a seeded subset of >= 60 (every binary
+oxide and the elements they need first). Settings: a labeller preset
+(``mfdisco.labeller.presets``: ``gamma``, the Γ-point family, ``kpoint``, the k-point
+density family, or ``kpoint-sc4``, whose CCSD(T) takes the Γ correlation from supercells
+of at least 4 atoms and whose DFT labels are ``kpoint``'s), recorded with every label;
+an elemental reference gets the labeller's reference settings (``reference_settings``:
+O2 as a triplet), the ones formation energies
 look up. The data file holds the labels of every preset side by side.
 
 Resumable: labels live in a work database; the committed data file
@@ -31,24 +26,19 @@ every finished label.
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import gzip
 import json
 import os
 import time
 from collections import Counter
-from itertools import combinations
 from pathlib import Path
-
-import numpy as np
 
 from mfdisco.core import Crystal, Fidelity, Label
 from mfdisco.db import NewStructure, add_structures, calculation_to_label, find_calculation, make_engine, record_label, upgrade
-from mfdisco.generator.datasets import builtin_prototypes
-from mfdisco.labeller import LabelSettings, settings_hash
+from mfdisco.labeller import settings_hash
 from mfdisco.labeller.cost import estimate_cost
-from mfdisco.labeller.references import reference_settings
 from mfdisco.labeller.distributed import LabelJob, label_many
+from mfdisco.labeller.pool_members import matching_members, member_settings, pool_members
 from mfdisco.labeller.presets import PRESETS, preset_settings
 from mfdisco.labeller.service import stored_done
 from mfdisco.platform.ray_connection import RayConfig, connect_ray
@@ -56,72 +46,6 @@ from mfdisco.platform.ray_connection import RayConfig, connect_ray
 HERE = Path(__file__).resolve().parent
 DATA_FILE = HERE / "pool_labels.json.gz"
 WORK_DB = HERE / "work" / "pool.db"
-SEED = 20261122
-SUBSET_SIZE = 64
-_OXIDES = ("rocksalt", "perovskite", "fluorite", "rutile")
-_DIVALENT = ("Mg", "Ca", "Sr", "Ba", "Mn", "Fe", "Co", "Ni", "Zn")
-_TETRAVALENT = ("Ti", "V", "Cr", "Mn", "Co", "Ni")
-
-
-def pool_members() -> list[tuple[str, Crystal, bool]]:
-    """(name, crystal, in the high-fidelity subset) for every member, deterministic."""
-    rng = np.random.default_rng(SEED)
-    records = {r.source_id: r for r in builtin_prototypes()}
-    members: list[tuple[str, Crystal]] = []
-    for source_id, record in records.items():
-        prototype = record.properties["prototype"]
-        if prototype in ("fcc", "bcc", "hcp", "molecular") or (prototype in _OXIDES and record.crystal.num_sites <= 6):
-            members.append((source_id, record.crystal))
-    oxides = [(n, c) for n, c in members if n.split(":")[0] in _OXIDES]
-    for name, crystal in oxides:
-        for k in range(3 if name.startswith("rocksalt:") else 2):
-            members.append((f"perturbed{k}:{name}", _perturbed(crystal, rng)))
-    rocksalts = {n.split(":")[1][:-1]: c for n, c in oxides if n.startswith("rocksalt:")}
-    for a, b in combinations([e for e in _DIVALENT if e in rocksalts], 2):
-        members.append((f"ordered-rocksalt:{a}{b}O2", _ordered_rocksalt(rocksalts[a], rocksalts[b], a, b)))
-    rutiles = {n.split(":")[1][:-2]: c for n, c in oxides if n.startswith("rutile:")}
-    for a, b in combinations([e for e in _TETRAVALENT if e in rutiles], 2):
-        members.append((f"ordered-rutile:{a}{b}O4", _ordered_rutile(rutiles[a], rutiles[b], b)))
-    unique: dict[str, tuple[str, Crystal]] = {}
-    for name, crystal in members:
-        unique.setdefault(crystal.canonical_hash(), (name, crystal))
-    ordered = list(unique.values())
-    subset = _subset([n for n, _ in ordered], rng)
-    return [(name, crystal, name in subset) for name, crystal in ordered]
-
-
-def _perturbed(crystal: Crystal, rng: np.random.Generator) -> Crystal:
-    strain = np.eye(3) + np.triu(rng.uniform(-0.02, 0.02, (3, 3)))
-    lattice = crystal.lattice @ strain
-    cart = crystal.frac_coords @ lattice + rng.normal(0.0, 0.05, (crystal.num_sites, 3))
-    return Crystal(lattice, cart @ np.linalg.inv(lattice), crystal.atomic_numbers)
-
-
-def _ordered_rocksalt(first: Crystal, second: Crystal, a: str, b: str) -> Crystal:
-    """A and B in alternate (001) layers of rocksalt: 4-atom tetragonal cell at the mean cubic a.
-
-    Cell a1 = (a/2, a/2, 0), a2 = (a/2, -a/2, 0), a3 = (0, 0, a); A (0, 0, 0), B (½, ½, ½),
-    O (½, ½, 0) and (0, 0, ½) in fractional coordinates.
-    """
-    cubic = np.mean([(4.0 * c.volume / c.num_sites * 2) ** (1 / 3) for c in (first, second)])
-    lattice = np.array([[cubic / 2, cubic / 2, 0.0], [cubic / 2, -cubic / 2, 0.0], [0.0, 0.0, cubic]])
-    frac = [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0], [0, 0, 0.5]]
-    return Crystal.from_species(lattice, [a, b, "O", "O"], frac)
-
-
-def _ordered_rutile(first: Crystal, second: Crystal, b: str) -> Crystal:
-    """The rutile of A with its body-centre cation replaced by B, lattice at the mean volume."""
-    scale = (second.volume / first.volume) ** (1 / 6)
-    species = list(first.species)
-    species[1] = b
-    return Crystal.from_species(np.array(first.lattice) * scale, species, first.frac_coords)
-
-
-def member_settings(crystal: Crystal, base: LabelSettings | None = None) -> LabelSettings:
-    """The settings a member is labelled with: the reference settings for an element, else ``base``."""
-    base = base or LabelSettings()
-    elements = set(crystal.species)
-    return reference_settings(elements.pop(), base) if len(elements) == 1 else base
 
 
 def _is_metal(crystal: Crystal) -> bool:
@@ -149,31 +73,6 @@ def _member_cost(name: str, crystal: Crystal) -> tuple[bool, bool, int]:
     return hard, name.startswith("perturbed"), estimate.n_ao
 
 
-def matching_members(members: list[tuple[str, Crystal, bool]], patterns: list[str] | None) -> list[tuple[str, Crystal, bool]]:
-    """The members whose name matches one of the shell-style ``patterns`` (all when there are none).
-
-    Raises:
-        ValueError: a pattern that matches no member, naming it (a typo would otherwise label nothing).
-    """
-    if not patterns:
-        return members
-    unmatched = [p for p in patterns if not any(fnmatch.fnmatchcase(name, p) for name, _, _ in members)]
-    if unmatched:
-        raise ValueError(f"--members: {', '.join(map(repr, unmatched))} match no pool member (names look like 'rocksalt:MgO', 'perturbed0:rocksalt:MgO')")
-    return [m for m in members if any(fnmatch.fnmatchcase(m[0], p) for p in patterns)]
-
-
-def _subset(names: list[str], rng: np.random.Generator) -> set[str]:
-    """Binary oxides, the elements they need and O2 first, then a seeded draw up to SUBSET_SIZE."""
-    chosen = [n for n in names if n.split(":")[0] in ("rocksalt", "fluorite", "rutile")]
-    elements = {n.split(":")[1].rstrip("O0123456789") for n in chosen}
-    chosen += [n for n in names if n.split(":")[0] in ("fcc", "bcc", "hcp") and n.split(":")[1] in elements]
-    chosen += [n for n in names if n.startswith("molecular:")]
-    rest = [n for n in names if n not in chosen]
-    chosen += [str(n) for n in rng.choice(rest, size=max(0, SUBSET_SIZE - len(chosen)), replace=False)]
-    return set(chosen)
-
-
 def _load_data_file(engine, ids: dict[str, int]) -> int:  # noqa: ANN001
     if not DATA_FILE.is_file():
         return 0
@@ -191,12 +90,14 @@ def _load_data_file(engine, ids: dict[str, int]) -> int:  # noqa: ANN001
 
 def _write_data_file(engine, members, ids: dict[str, int]) -> None:  # noqa: ANN001
     labels = []
+    written: set[int] = set()  # presets that share settings (kpoint-sc4's DFT is kpoint's) share labels: each once
     for preset in PRESETS:
         for name, crystal, _ in members:
             digest = crystal.canonical_hash()
             for fidelity in Fidelity:
                 row = find_calculation(engine, ids[digest], fidelity, settings_hash(fidelity, member_settings(crystal, preset_settings(preset, fidelity))))
-                if row is not None and row.status in ("done", "failed", "refused"):  # not the labels in flight
+                if row is not None and row.status in ("done", "failed", "refused") and row.id not in written:  # not the labels in flight
+                    written.add(row.id)
                     label = calculation_to_label(row)
                     labels.append({"canonical_hash": digest, "name": name, "preset": preset, "label": {**label.__dict__, "fidelity": fidelity.value}})
     data = {

@@ -11,6 +11,8 @@ whatever the busy timeout.
 from __future__ import annotations
 
 from collections.abc import Iterator
+import sqlite3
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -93,7 +95,7 @@ def make_engine(url: str | URL = DEFAULT_DB_URL, *, busy_timeout_s: float = 30.0
         cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
         cursor.execute("PRAGMA foreign_keys = ON")
         if path is not None:
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _enter_wal_mode(cursor, busy_timeout_s)
             cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
@@ -103,6 +105,27 @@ def make_engine(url: str | URL = DEFAULT_DB_URL, *, busy_timeout_s: float = 30.0
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _enter_wal_mode(cursor: sqlite3.Cursor, timeout_s: float) -> None:
+    """Put the SQLite file in WAL mode, waiting up to ``timeout_s`` for other connections.
+
+    Switching the journal mode of a file needs it to itself, and SQLite answers "database
+    is locked" at once, without its busy handler, when another process is creating or
+    switching the same new file. WAL mode persists in the file, so the first connection
+    that succeeds does it for all; the others retry until then.
+    """
+    deadline = time.monotonic() + timeout_s
+    delay_s = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(delay_s)
+            delay_s = min(2 * delay_s, 0.2)
 
 
 @contextmanager

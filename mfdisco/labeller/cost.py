@@ -20,6 +20,7 @@ import numpy as np
 from mfdisco.core import Crystal, Fidelity
 from mfdisco.labeller.cell import build_cell, cell_kmesh, spin_state
 from mfdisco.labeller.settings import LabelSettings
+from mfdisco.labeller.supercells import supercell_multiple
 
 __all__ = ["CostEstimate", "estimate_cost", "limit_problem", "frozen_orbitals"]
 
@@ -36,7 +37,8 @@ class CostEstimate:
         n_kpts: k-points.
         n_orbitals: orbitals of the largest coupled problem: the AOs of one cell for DFT and
             HF (k-points are separate blocks), the AOs of all k-points for coupled
-            cluster on a k-mesh; what ``max_orbitals`` limits.
+            cluster on a k-mesh, of the correlation supercell for the composite; what
+            ``max_orbitals`` limits.
         n_occupied, n_virtual: per spin and k-point (restricted: doubly occupied).
         n_frozen: frozen core orbitals in coupled cluster.
         mesh: real-space grid.
@@ -94,8 +96,9 @@ def estimate_cost(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings,
     scf = 12 * n_ao**2 * n_kpts * complex_factor + n_ao * min(int(np.prod(cell.mesh)), 20000)
     density_fit = 4 * n_ao * n_ao**2 * complex_factor if settings.density_fit != "fft" else 0.0
     memory = (scf + density_fit) * _BYTES
+    multiple = supercell_multiple(crystal.num_sites, settings.correlation_supercell_atoms) if settings.correlation_at_gamma else 1
     if fidelity is Fidelity.CCSD_T:
-        o, v = n_occupied - n_frozen, n_virtual
+        o, v = multiple * (n_occupied - n_frozen), multiple * n_virtual  # the Γ correlation's supercell
         blocks = 3.0 if state.unrestricted else 1.0
         cc_kpts = 1 if settings.correlation_at_gamma else n_kpts
         vvvv = v**4 / 2 if cc_kpts == 1 else v**4  # Γ keeps the 8-fold symmetry, k-point blocks do not
@@ -105,7 +108,7 @@ def estimate_cost(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings,
         n_electrons=int(cell.nelectron),
         n_ao=n_ao,
         n_kpts=n_kpts,
-        n_orbitals=n_ao * (n_kpts if fidelity is Fidelity.CCSD_T and not settings.correlation_at_gamma else 1),
+        n_orbitals=n_ao * (multiple if settings.correlation_at_gamma else n_kpts) if fidelity is Fidelity.CCSD_T else n_ao,
         n_occupied=n_occupied,
         n_virtual=n_virtual,
         n_frozen=n_frozen,

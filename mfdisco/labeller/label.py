@@ -17,7 +17,7 @@ import numpy as np
 
 from mfdisco import __version__
 from mfdisco.core import BOHR_TO_ANGSTROM, HARTREE_TO_EV, Crystal, Fidelity, Label
-from mfdisco.labeller.cell import build_cell, cell_kmesh
+from mfdisco.labeller.cell import build_cell, cell_kmesh, spin_state
 from mfdisco.labeller.descriptors import compute_descriptors
 from mfdisco.labeller.cost import estimate_cost, frozen_orbitals, limit_problem
 from mfdisco.labeller.methods import ScfNotConverged, dft_gradient, follow_instabilities, has_integer_occupations, run_ccsd_t, run_mean_field
@@ -27,6 +27,7 @@ from mfdisco.labeller.settings import (
     UnsupportedElementError,
     settings_hash,
 )
+from mfdisco.labeller.supercells import correlation_supercell, supercell_multiple
 
 __all__ = ["label", "failed_label", "software_versions"]
 
@@ -131,8 +132,9 @@ def _compute(crystal: Crystal, cell, fidelity: Fidelity, settings: LabelSettings
             details["hf_stability"] = follow_instabilities(mf)
             details["scf_time_s"] = time.perf_counter() - scf_start
         n_frozen = frozen_orbitals(crystal, cell) if settings.frozen_core else 0
-        if settings.correlation_at_gamma and details["kmesh"] != [1, 1, 1]:
-            energies = _composite_ccsd_t(cell, settings, unrestricted, n_frozen, float(mf.e_tot), details)
+        multiple = supercell_multiple(crystal.num_sites, settings.correlation_supercell_atoms)
+        if settings.correlation_at_gamma and (details["kmesh"] != [1, 1, 1] or multiple > 1):
+            energies = _composite_ccsd_t(crystal, cell, settings, unrestricted, float(mf.e_tot), details)
         else:
             energies = run_ccsd_t(mf, n_frozen, settings.max_cc_cycles)
         details.update({f"{key}_ev": value * HARTREE_TO_EV for key, value in energies.items() if key.startswith("e_")})
@@ -165,14 +167,27 @@ def _compute(crystal: Crystal, cell, fidelity: Fidelity, settings: LabelSettings
     )
 
 
-def _composite_ccsd_t(cell, settings: LabelSettings, unrestricted: bool, n_frozen: int, e_hf_kmesh: float, details: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001
-    """E_HF on the k-mesh + CCSD and (T) correlation of the cell at Γ (``correlation_at_gamma``); Hartree per cell."""
+def _composite_ccsd_t(crystal: Crystal, cell, settings: LabelSettings, unrestricted: bool, e_hf_kmesh: float, details: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001
+    """E_HF on the k-mesh + CCSD and (T) correlation at Γ (``correlation_at_gamma``); Hartree per cell.
+
+    The correlation comes from the cell itself or, with ``correlation_supercell_atoms``,
+    from its compact supercell of m cells (HF and CCSD(T) at Γ there), divided by m.
+    """
     gamma = settings.model_copy(update={"kmesh": (1, 1, 1), "kspacing": None})
+    supercell, matrix = correlation_supercell(crystal, settings.correlation_supercell_atoms)
+    multiple = supercell.num_sites // crystal.num_sites
+    if multiple > 1:
+        cell = build_cell(supercell, Fidelity.CCSD_T, gamma)
+        unrestricted = spin_state(supercell, gamma, cell.nelectron).unrestricted
+        details["correlation_supercell"] = {"matrix": matrix.tolist(), "n_atoms": supercell.num_sites, "lattice_a": supercell.lattice.tolist()}
+    n_frozen = frozen_orbitals(supercell, cell) if settings.frozen_core else 0
     reference = run_mean_field(cell, Fidelity.CCSD_T, gamma, unrestricted)
     details["scf_attempts_gamma"] = reference.attempts
     if has_integer_occupations(reference.mf):
         details["hf_stability_gamma"] = follow_instabilities(reference.mf)
     energies = run_ccsd_t(reference.mf, n_frozen, settings.max_cc_cycles)
+    for key in ("e_hf", "e_ccsd_corr", "e_t"):
+        energies[key] /= multiple  # per cell of the crystal
     energies["e_hf_gamma"] = energies["e_hf"]
     energies["e_hf"] = e_hf_kmesh
     energies["e_total"] = e_hf_kmesh + energies["e_ccsd_corr"] + energies["e_t"]

@@ -123,6 +123,12 @@ class LabelSettings(BaseModel):
             no k-point UCCSD(T); the composite also serves open-shell cells. Its residual
             error is the finite-size error of the correlation energy at Γ (documented in
             the labeller's README section).
+        correlation_supercell_atoms: with ``correlation_at_gamma``, compute the Γ
+            correlation in the compact supercell of at least this many atoms
+            (:mod:`mfdisco.labeller.supercells`) and divide it by the multiple, so that
+            cells of different sizes (a binary oxide's 2-atom cell, an ordered ternary's
+            4-atom cell) carry correlation energies with the same finite-size error. The
+            supercell is also used when the k-mesh is Γ. None: the cell itself.
         frozen_core: freeze semicore orbitals (electrons below the outer shell kept by the
             pseudopotential, e.g. Mg 2s2p) in coupled cluster.
         conv_tol_ha: SCF energy convergence (Hartree).
@@ -158,6 +164,7 @@ class LabelSettings(BaseModel):
     magmoms: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_MAGMOMS))
     smearing_ha: float = Field(0.0, ge=0)
     correlation_at_gamma: bool = False
+    correlation_supercell_atoms: int | None = Field(None, ge=2, le=16)
     frozen_core: bool = False
     conv_tol_ha: float = Field(1e-8, gt=0)
     max_scf_cycles: int = Field(100, gt=0)
@@ -175,16 +182,18 @@ class LabelSettings(BaseModel):
             raise ValueError(f"kmesh {tuple(self.kmesh)}: every entry must be >= 1")
         if self.kspacing is not None and tuple(self.kmesh) != (1, 1, 1):
             raise ValueError(f"give kmesh {tuple(self.kmesh)} or kspacing {self.kspacing}, not both")
+        if self.correlation_supercell_atoms is not None and not self.correlation_at_gamma:
+            raise ValueError(f"correlation_supercell_atoms {self.correlation_supercell_atoms} needs correlation_at_gamma: true (it sets where the Γ correlation is computed)")
         return self
 
     def physics(self) -> dict[str, Any]:
         """The settings that change the result (hashed); resources and limits excluded.
 
-        ``kspacing`` and ``correlation_at_gamma`` enter only when set, so the hashes of labels
+        ``kspacing``, ``correlation_at_gamma`` and ``correlation_supercell_atoms`` enter only when set, so the hashes of labels
         made before they existed stay valid.
         """
         values = self.model_dump(exclude={"forces", "descriptors", "max_memory_mb", "max_orbitals", "threads", "timeout_s"})
-        for added in ("kspacing", "correlation_at_gamma"):  # fields added later enter only when set
+        for added in ("kspacing", "correlation_at_gamma", "correlation_supercell_atoms"):  # fields added later enter only when set
             if values[added] in (None, False):
                 del values[added]
         return values

@@ -97,6 +97,32 @@ def test_composite_ccsd_t_is_kmesh_hf_plus_gamma_correlation(lih: Crystal, fast:
     assert open_shell.details["e_ccsd_corr_ev"] < 0 and open_shell.magnetic_moment == pytest.approx(1.0)
 
 
+def test_composite_correlation_in_a_supercell_equals_that_supercell_at_gamma(lih: Crystal, fast: dict) -> None:
+    """correlation_supercell_atoms = 4: the 2-atom cell's Γ correlation per atom is that of its 4-atom supercell.
+
+    The supercell is the tetragonal (a/√2, a/√2, a) cell, the cell of the (001)-ordered
+    rocksalts; labelled on its own at Γ it gives the same correlation per atom (eV), and
+    a different one from the 2-atom cell's (the finite-size error the option removes
+    from comparisons between the two cell sizes).
+    """
+    from tests.labeller.conftest import LIH_A
+
+    settings = LabelSettings(**fast, correlation_at_gamma=True, correlation_supercell_atoms=4)  # at Γ the supercell is used too
+    composite = label(lih, "ccsd_t", settings)
+    a = LIH_A
+    tetragonal = Crystal.from_species([[a / 2, a / 2, 0], [a / 2, -a / 2, 0], [0, 0, a]], ["Li", "Li", "H", "H"], [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0], [0, 0, 0.5]])
+    explicit = label(tetragonal, "ccsd_t", LabelSettings(**fast))
+    own_cell = label(lih, "ccsd_t", LabelSettings(**fast))
+    assert composite.status == explicit.status == own_cell.status == "done", (composite.error, explicit.error)
+    d = composite.details
+    assert d["correlation_supercell"]["n_atoms"] == 4
+    for key in ("e_ccsd_corr_ev", "e_t_ev"):
+        assert d[key] / 2 == pytest.approx(explicit.details[key] / 4, abs=1e-5), key
+    assert d["e_hf_gamma_ev"] / 2 == pytest.approx(explicit.details["e_hf_ev"] / 4, abs=1e-5)
+    assert abs(d["e_ccsd_corr_ev"] - own_cell.details["e_ccsd_corr_ev"]) / 2 > 0.01
+    assert composite.energy_ev == pytest.approx(d["e_hf_ev"] + d["e_ccsd_corr_ev"] + d["e_t_ev"], abs=1e-9)
+
+
 def test_kpoint_descriptors_equal_the_supercell_at_gamma(lih: Crystal, fast: dict) -> None:
     """Gap, DOS per atom, ELF and ε∞ of the primitive cell on a (2,1,1) mesh = those of the 2x1x1 supercell at Γ."""
     primitive = label(lih, "pbe", LabelSettings(**fast, mesh=(16, 16, 16), kmesh=(2, 1, 1), conv_tol_ha=1e-10)).descriptors

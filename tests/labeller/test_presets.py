@@ -22,6 +22,14 @@ def test_kpoint_smears_dft_but_never_hartree_fock() -> None:
     assert ccsd_t.smearing_ha == 0 and ccsd_t.correlation_at_gamma and ccsd_t.kspacing == 0.9
 
 
+def test_kpoint_sc4_shares_the_dft_labels_of_kpoint_and_moves_the_correlation_only() -> None:
+    for fidelity in (Fidelity.PBE, Fidelity.SCAN, Fidelity.HSE06):
+        assert settings_hash(fidelity, preset_settings("kpoint-sc4", fidelity)) == settings_hash(fidelity, preset_settings("kpoint", fidelity))
+    kpoint, sc4 = preset_settings("kpoint", Fidelity.CCSD_T), preset_settings("kpoint-sc4", Fidelity.CCSD_T)
+    assert sc4.correlation_supercell_atoms == 4 and kpoint.correlation_supercell_atoms is None
+    assert sc4.model_copy(update={"correlation_supercell_atoms": None}) == kpoint
+
+
 def test_changes_apply_on_top_and_unknown_presets_are_named() -> None:
     assert preset_settings("kpoint", "pbe", smearing_ha=0.0).smearing_ha == 0.0
     with pytest.raises(ValueError, match="'dense' is not one of gamma, kpoint"):

@@ -145,3 +145,16 @@ def test_kpoint_cost_counts_k_point_triples(prototypes: dict) -> None:
     composite = estimate_cost(mgo, Fidelity.CCSD_T, LabelSettings(kmesh=(2, 2, 2), correlation_at_gamma=True))
     assert composite.n_orbitals == gamma.n_ao and composite.memory_mb < mesh.memory_mb / 10
     assert mesh.memory_mb > 8**3 * gamma.memory_mb / 10  # amplitudes and integrals grow with N_k³
+    in_supercell = estimate_cost(mgo, Fidelity.CCSD_T, LabelSettings(kmesh=(2, 2, 2), correlation_at_gamma=True, correlation_supercell_atoms=4))
+    assert in_supercell.n_orbitals == 2 * gamma.n_ao and in_supercell.memory_mb > 2 * composite.memory_mb  # o²v², v⁴ of twice the orbitals
+
+
+def test_correlation_supercell_needs_the_composite_and_enters_the_hash() -> None:
+    with pytest.raises(ValueError, match="correlation_supercell_atoms 4 needs correlation_at_gamma"):
+        LabelSettings(correlation_supercell_atoms=4)
+    with pytest.raises(ValueError, match="correlation_supercell_atoms"):
+        LabelSettings(correlation_at_gamma=True, correlation_supercell_atoms=1)
+    composite = LabelSettings(kspacing=0.9, correlation_at_gamma=True)
+    assert "correlation_supercell_atoms" not in composite.physics()  # hashes of labels made before it stay valid
+    in_supercell = composite.model_copy(update={"correlation_supercell_atoms": 4})
+    assert settings_hash(Fidelity.CCSD_T, in_supercell) != settings_hash(Fidelity.CCSD_T, composite)

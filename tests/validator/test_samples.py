@@ -82,10 +82,15 @@ def test_pool_entries_of_one_settings_family() -> None:
     from mfdisco.labeller.pool_file import entries_at
     from mfdisco.labeller.presets import preset_settings
 
+    from mfdisco.labeller.presets import PRESETS
+
     entries = read_pool_file(DEFAULT_POOL_FILE)
-    gamma = entries_at(entries, lambda f: preset_settings("gamma", f))
-    kpoint = entries_at(entries, lambda f: preset_settings("kpoint", f))
-    assert gamma and len(gamma) + len(kpoint) == len(entries)  # every label belongs to exactly one preset
+    families = {name: entries_at(entries, lambda f, name=name: preset_settings(name, f)) for name in PRESETS}
+    gamma = families["gamma"]
+    assert gamma and all(any(e in family for family in families.values()) for e in entries)  # every label has a preset
+    shared = [e for e in families["kpoint-sc4"] if e in families["kpoint"]]
+    assert all(e.label.fidelity is not Fidelity.CCSD_T for e in shared)  # kpoint-sc4 shares kpoint's DFT labels only
+    assert not any(e in gamma for e in families["kpoint"])
     assert any(e.name == "molecular:O2" for e in gamma)  # the triplet reference is matched at its reference settings
     assert all(e.label.settings.get("kspacing") is None for e in gamma)
     assert entries_at(entries, lambda f: preset_settings("gamma", f, ke_cutoff_ha=77.0)) == []

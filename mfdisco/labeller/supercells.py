@@ -1,0 +1,118 @@
+"""Compact supercells for the Γ-point correlation energy of the composite CCSD(T).
+
+The correlation energy of a periodic cell at Γ carries a finite-size error that shrinks
+with the size of the cell (measured, ``benchmarks/labeller/correlation_cell_size.py``:
+rocksalt CaO −3.87 eV/atom in its 2-atom cell, −4.23 in a 4-atom cell of the same
+crystal). Energies that are compared (a compound and the phases it decomposes into) must
+therefore carry their correlation from cells of the same size and, as far as possible,
+the same shape. ``LabelSettings.correlation_supercell_atoms = N`` computes the Γ
+correlation of every cell in its supercell of at least N atoms that is most compact:
+
+* the multiple is the smallest integer m with m·n_atoms ≥ N;
+* among the sublattices of index m (one per Hermite normal form H, supercell vectors
+  = H · cell vectors, as rows), the one whose shortest lattice vectors are longest,
+  compared shortest first (the periodic images of any atom lie as far away as they
+  can), ties kept in enumeration order.
+
+For rocksalt's 2-atom primitive cell and N = 4 this is the tetragonal cell
+(a/√2, a/√2, a), the cell of the (001)-ordered rocksalts of the pool: a binary oxide and
+an ordered ternary then carry their correlation from cells of one size and shape.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from mfdisco.core import Crystal
+
+__all__ = ["supercell_multiple", "hermite_normal_forms", "image_distances", "compact_supercell_matrix", "correlation_supercell"]
+
+_COMPARED_DISTANCES = 6  # shortest lattice vectors (up to sign) that rank a supercell
+_DISTANCE_DECIMALS = 4  # Å; shorter differences count as ties
+
+
+def supercell_multiple(n_sites: int, min_atoms: int | None) -> int:
+    """The smallest m with m·n_sites ≥ min_atoms (1 when ``min_atoms`` is None)."""
+    if min_atoms is None:
+        return 1
+    return max(1, math.ceil(min_atoms / n_sites))
+
+
+def hermite_normal_forms(multiple: int) -> list[np.ndarray]:
+    """Every sublattice of index ``multiple`` once, as lower-triangular integer matrices H.
+
+    Rows of H are the supercell vectors in units of the cell vectors: a'₁ = h₁₁a₁,
+    a'₂ = h₂₁a₁ + h₂₂a₂, a'₃ = h₃₁a₁ + h₃₂a₂ + h₃₃a₃, with h₁₁h₂₂h₃₃ = multiple,
+    0 ≤ h₂₁, h₃₁ < h₁₁ and 0 ≤ h₃₂ < h₂₂ (7 matrices for 2, 35 for 4).
+    """
+    if multiple < 1:
+        raise ValueError(f"supercell multiple {multiple}: must be >= 1")
+    forms = []
+    for a in range(1, multiple + 1):
+        if multiple % a:
+            continue
+        for c in range(1, multiple // a + 1):
+            if (multiple // a) % c:
+                continue
+            f = multiple // (a * c)
+            for b, d, e in itertools.product(range(a), range(a), range(c)):
+                forms.append(np.array([[a, 0, 0], [b, c, 0], [d, e, f]]))
+    return forms
+
+
+def image_distances(lattice: np.ndarray, count: int = _COMPARED_DISTANCES) -> np.ndarray:
+    """Lengths of the ``count`` shortest lattice vectors, one of each ± pair, ascending (Å).
+
+    Args:
+        lattice: (3, 3) lattice vectors as rows (Å).
+    """
+    from pymatgen.core import Lattice
+
+    reduced = Lattice(lattice).get_lll_reduced_lattice().matrix  # (3, 3); short vectors lie in [-2, 2]³
+    steps = np.array([n for n in itertools.product(range(-2, 3), repeat=3) if n > (0, 0, 0)])  # (62, 3), one per ± pair
+    lengths = np.sort(np.linalg.norm(steps @ reduced, axis=1))
+    return lengths[:count]
+
+
+def compact_supercell_matrix(lattice: np.ndarray, multiple: int) -> np.ndarray:
+    """The Hermite normal form of index ``multiple`` whose supercell is most compact.
+
+    Most compact: its shortest lattice vectors are longest, compared shortest first
+    (rounded to 1e-4 Å); the first in :func:`hermite_normal_forms` order wins a tie.
+
+    Args:
+        lattice: (3, 3) cell vectors as rows (Å).
+        multiple: the supercell's volume in cells.
+
+    Returns:
+        (3, 3) integer matrix H; supercell vectors are ``H @ lattice``.
+    """
+    lattice = np.asarray(lattice, dtype=float)
+    best, best_key = None, None
+    for form in hermite_normal_forms(multiple):
+        key = tuple(np.round(image_distances(form @ lattice), _DISTANCE_DECIMALS))
+        if best_key is None or key > best_key:
+            best, best_key = form, key
+    return best
+
+
+def correlation_supercell(crystal: Crystal, min_atoms: int | None) -> tuple[Crystal, np.ndarray]:
+    """The compact supercell of ``crystal`` with at least ``min_atoms`` atoms, and its matrix H.
+
+    Returns the crystal itself and the identity when it already has ``min_atoms`` atoms
+    (or ``min_atoms`` is None). The supercell's lattice is LLL-reduced (the same
+    periodic solid; shorter lattice sums).
+    """
+    multiple = supercell_multiple(crystal.num_sites, min_atoms)
+    if multiple == 1:
+        return crystal, np.eye(3, dtype=int)
+    matrix = compact_supercell_matrix(crystal.lattice, multiple)
+    structure = crystal.to_pymatgen()
+    structure.make_supercell(matrix)
+    supercell = Crystal.from_pymatgen(structure.get_reduced_structure("LLL"))
+    if supercell.num_sites != multiple * crystal.num_sites:  # a failed construction must never label the wrong solid
+        raise RuntimeError(f"supercell of {crystal.formula} with H = {matrix.tolist()} has {supercell.num_sites} atoms, expected {multiple * crystal.num_sites}")
+    return supercell, matrix

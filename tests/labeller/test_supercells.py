@@ -1,0 +1,66 @@
+"""Compact supercells for the Γ correlation: sublattice enumeration and the most compact choice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mfdisco.core import Crystal
+from mfdisco.labeller.supercells import (
+    compact_supercell_matrix,
+    correlation_supercell,
+    hermite_normal_forms,
+    image_distances,
+    supercell_multiple,
+)
+
+A = 4.2  # Å, rocksalt MgO
+FCC = 0.5 * A * np.array([[0, 1, 1], [1, 0, 1], [1, 1, 0]])
+
+
+def test_every_sublattice_once() -> None:
+    """Index-n sublattices of Z³: 7 for n = 2, 13 for n = 3, 35 for n = 4; all distinct, of determinant n."""
+    for multiple, count in ((1, 1), (2, 7), (3, 13), (4, 35)):
+        forms = hermite_normal_forms(multiple)
+        assert len(forms) == count
+        assert all(round(abs(np.linalg.det(form))) == multiple for form in forms)
+        assert len({form.tobytes() for form in forms}) == count
+    with pytest.raises(ValueError, match="multiple 0"):
+        hermite_normal_forms(0)
+
+
+def test_multiple_is_the_smallest_that_reaches_the_atom_count() -> None:
+    assert [supercell_multiple(n, 4) for n in (1, 2, 3, 4, 5)] == [4, 2, 2, 1, 1]
+    assert supercell_multiple(2, None) == 1
+
+
+def test_image_distances_do_not_depend_on_the_basis() -> None:
+    skewed = np.array([[1, 0, 0], [1, 1, 0], [3, 2, 1]]) @ FCC  # the same lattice, another basis
+    assert np.allclose(image_distances(FCC), image_distances(skewed))
+    assert image_distances(FCC)[0] == pytest.approx(A / np.sqrt(2))  # fcc nearest neighbours
+
+
+def test_rocksalt_doubles_into_the_tetragonal_cell_of_the_ordered_rocksalts() -> None:
+    """Of fcc's 7 index-2 sublattices, 3 tetragonal ones keep 4 of the 12 nearest-neighbour vectors, 4 rhombohedral ones 6."""
+    matrix = compact_supercell_matrix(FCC, 2)
+    distances = image_distances(matrix @ FCC)
+    assert distances[:3] == pytest.approx([A / np.sqrt(2), A / np.sqrt(2), A])  # (a/√2, a/√2, a)
+    rhombohedral = image_distances(np.array([[1, 0, 0], [0, 1, 0], [1, 1, 2]]) @ FCC)  # (111) doubling
+    assert rhombohedral[2] == pytest.approx(A / np.sqrt(2))  # a third image at the nearest-neighbour distance: less compact
+
+
+def test_correlation_supercell_is_the_same_solid() -> None:
+    mgo = Crystal.from_species(FCC, ["Mg", "O"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    supercell, matrix = correlation_supercell(mgo, 4)
+    assert supercell.num_sites == 4 and supercell.volume == pytest.approx(2 * mgo.volume)
+    assert round(abs(np.linalg.det(matrix))) == 2 and sorted(supercell.species) == ["Mg", "Mg", "O", "O"]
+    ordered_cell = np.array([[A / 2, A / 2, 0], [A / 2, -A / 2, 0], [0, 0, A]])  # build_pool's ordered rocksalts
+    assert np.allclose(image_distances(supercell.lattice), image_distances(ordered_cell))
+    # every atom keeps its rocksalt environment: six neighbours of the other species at a/2
+    structure = supercell.to_pymatgen()
+    for index, site in enumerate(structure):
+        neighbours = structure.get_neighbors(site, 0.55 * A)
+        assert len(neighbours) == 6 and all(n.specie != site.specie for n in neighbours), index
+        assert all(n.nn_distance == pytest.approx(A / 2) for n in neighbours)
+    same, identity = correlation_supercell(supercell, 4)
+    assert same is supercell and np.array_equal(identity, np.eye(3))
