@@ -30,7 +30,10 @@ settings hash per fidelity).
     tetragonal cell of the 4-atom ordered rocksalts, so binaries and ternaries carry
     correlation energies with the same finite-size error. Its DFT settings are
     ``kpoint``'s (the same labels); its CCSD(T) costs the 2-atom cells a 4-atom Γ
-    CCSD(T) more (2-5 minutes on one core for the alkaline-earth oxides).
+    CCSD(T) more (2-5 minutes on one core for the alkaline-earth oxides). Cells of
+    other sizes (3 → 6 atoms, 5-atom perovskites) still differ in size from the 4-atom
+    ones: the option matches the pool's binary and ternary rocksalts exactly, the rest
+    only in part.
 """
 
 from __future__ import annotations
