@@ -115,7 +115,10 @@ class CampaignRunner:
 
     def run(self, max_cycles: int | None = None) -> CampaignOutcome:
         """Prepare (pool, references, first models) and run cycles until a stopping rule fires."""
+        import ray
+
         started = time.perf_counter()
+        require_gpus(self.potential_config.gpus, ray.cluster_resources())
         self.metrics = CampaignMetrics(self.name)
         self._prepare()
         outcome = CampaignOutcome(self.campaign_id, self.name)
@@ -301,7 +304,7 @@ class CampaignRunner:
         config = self.potential_config
         pairs = [(item.crystal, item.label) for f in self.campaign.fidelities for item in self._labelled(f)]
         train, valid = split_by_structure(samples_from_labels(pairs), self.campaign.validation_fraction, self.campaign.seed + number)
-        validator = self._remote(tasks.train_validator, config.threads).remote(
+        validator = self._remote(tasks.train_validator, config.threads, gpus=config.gpus).remote(
             train, valid, config.model_dump_json(), str(self.folder / f"validator-{number:03d}.pt"), config.threads
         )
         proxy_ref = self._train_proxy(number)
@@ -353,10 +356,12 @@ class CampaignRunner:
         )
 
     # ------------------------------------------------------------------ helpers
-    def _remote(self, function: Callable, cpus: int, returns: int = 1):  # noqa: ANN202 - ray.remote_function.RemoteFunction
+    def _remote(self, function: Callable, cpus: int, returns: int = 1, gpus: int = 0):  # noqa: ANN202 - ray.remote_function.RemoteFunction
+        """``function`` as a Ray task that declares ``cpus`` CPUs and ``gpus`` GPUs (Ray picks the GPU and sets
+        CUDA_VISIBLE_DEVICES, so the task sees it as ``cuda``)."""
         import ray
 
-        return ray.remote(num_cpus=cpus, max_retries=self.cfg.labeller.max_retries, num_returns=returns)(function)
+        return ray.remote(num_cpus=cpus, num_gpus=gpus, max_retries=self.cfg.labeller.max_retries, num_returns=returns)(function)
 
     def _label(self, jobs: list[LabelJob], cycle_id: int | None) -> None:
         """Label ``jobs`` except those already stored as done, failed or refused (never computed twice)."""
@@ -407,6 +412,24 @@ class CampaignRunner:
                     row.divergence, row.pred_ef_ccsd_t_ev_per_atom, row.pred_std_ccsd_t_ev_per_atom or 0.0, *cc[row.structure_id]
                 ))
         return found
+
+
+def require_gpus(gpus: int, resources: dict[str, float]) -> None:
+    """Refuse a campaign whose validator trains on a GPU where the Ray cluster has none.
+
+    Args:
+        gpus: GPUs the validator's training task asks for (``PotentialConfig.gpus``).
+        resources: the cluster's resources (``ray.cluster_resources()``).
+
+    Raises:
+        MfdiscoError: fewer GPUs than asked for; the training task would wait for one forever.
+    """
+    offered = float(resources.get("GPU", 0.0))
+    if offered < gpus:
+        raise MfdiscoError(
+            f"validator.device asks for a CUDA device but the Ray cluster offers {offered:g} GPUs: "
+            "set validator.device to cpu, or start a Ray node with a GPU"
+        )
 
 
 def _at_expected_volume(crystals: list, known: list) -> list:

@@ -56,12 +56,12 @@ class MaceEnsembleCalculator(Calculator):
         graph = neighbour_graph(sample, self.ensemble.config.r_max)
         energies, forces, stresses = [], [], []
         for member in self.members:
-            batch = collate([sample], [graph], member.elements, member.dtype)
+            batch = collate([sample], [graph], member.elements, member.dtype, device=member.device)
             out = member(batch, compute_forces=True, compute_stress=periodic)
             energies.append(float(out["energy"].detach()[0]))
-            forces.append(out["forces"].detach().numpy())
+            forces.append(out["forces"].detach().cpu().numpy())
             if periodic:
-                stresses.append(out["stress"].detach().numpy()[0])
+                stresses.append(out["stress"].detach().cpu().numpy()[0])
         self.results["energy"] = self.results["free_energy"] = float(np.mean(energies))
         self.results["energy_std"] = float(np.std(energies, ddof=1)) if len(energies) > 1 else 0.0
         self.results["forces"] = np.mean(forces, axis=0)

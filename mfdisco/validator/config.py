@@ -6,6 +6,7 @@ the ``models`` row, so a checkpoint rebuilds exactly the network that was traine
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -76,6 +77,12 @@ class PotentialConfig(BaseModel):
             the ensemble mean 6.3 eV/atom).
         seed: base random seed.
         threads: torch intra-op threads.
+        device: torch device the networks train on: ``cpu`` (default), ``cuda`` or
+            ``cuda:N``. A trained network is handed back on the CPU, so checkpoints, Ray
+            results and the active loop's predictions do not depend on where it trained;
+            :func:`~mfdisco.validator.training.predict_samples` runs on whatever device
+            the network is on. In a campaign the training task then asks Ray for one GPU
+            (:attr:`gpus`); use ``cuda`` there, since Ray shows the task only its GPU.
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -107,6 +114,7 @@ class PotentialConfig(BaseModel):
     bootstrap_min_labels: int = Field(50, ge=1)
     seed: int = 0
     threads: int = Field(2, ge=1)
+    device: str = "cpu"
 
     @field_validator("loss_weights")
     @classmethod
@@ -123,6 +131,18 @@ class PotentialConfig(BaseModel):
         if not value or any(size < 1 for size in value):
             raise ValueError(f"radial_mlp must be a non-empty list of positive sizes, got {value}")
         return value
+
+    @field_validator("device")
+    @classmethod
+    def _device_name(cls, value: str) -> str:
+        if not re.fullmatch(r"cpu|cuda(:\d+)?", value):
+            raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {value!r}")
+        return value
+
+    @property
+    def gpus(self) -> int:
+        """GPUs a training task asks Ray for: 1 on a CUDA device, else 0."""
+        return 0 if self.device == "cpu" else 1
 
     def loss_weight(self, fidelity: Fidelity | str) -> float:
         """The loss weight of ``fidelity``."""

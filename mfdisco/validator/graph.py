@@ -53,6 +53,7 @@ def collate(
     elements: Sequence[int],
     dtype: torch.dtype,
     fidelities: Sequence[Fidelity] | None = None,
+    device: torch.device | str = "cpu",
 ) -> dict[str, torch.Tensor]:
     """One MACE input dictionary for a batch of samples.
 
@@ -62,6 +63,7 @@ def collate(
         elements: atomic numbers of the model's one-hot table.
         dtype: floating dtype of the model.
         fidelities: the head each sample is evaluated with; the samples' own by default.
+        device: the torch device the tensors are placed on (the model's).
 
     Returns:
         ``positions [n_nodes, 3]``, ``node_attrs [n_nodes, n_elements]``,
@@ -100,7 +102,7 @@ def collate(
     def tensor(array: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(np.asarray(array), dtype=dtype)
 
-    return {
+    tensors = {
         "positions": tensor(np.concatenate(positions)),
         "node_attrs": tensor(np.concatenate(node_attrs)),
         "edge_index": torch.as_tensor(np.concatenate(edges, axis=1), dtype=torch.long),
@@ -118,3 +120,4 @@ def collate(
         "has_forces": torch.tensor([s.forces_ev_per_a is not None for s in samples]),
         "weight": tensor([s.weight for s in samples]),
     }
+    return {name: value.to(device) for name, value in tensors.items()}

@@ -22,9 +22,9 @@ from mfdisco.validator.graph import FIDELITY_ORDER
 __all__ = ["multi_fidelity_loss", "fidelity_weights"]
 
 
-def fidelity_weights(config: PotentialConfig, dtype: torch.dtype) -> torch.Tensor:
+def fidelity_weights(config: PotentialConfig, dtype: torch.dtype, device: torch.device | str = "cpu") -> torch.Tensor:
     """[n_fidelities] loss weight per head index."""
-    return torch.tensor([config.loss_weight(f) for f in FIDELITY_ORDER], dtype=dtype)
+    return torch.tensor([config.loss_weight(f) for f in FIDELITY_ORDER], dtype=dtype, device=device)
 
 
 def multi_fidelity_loss(
@@ -32,15 +32,15 @@ def multi_fidelity_loss(
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """The loss of one batch and its energy and force parts (floats, for logging)."""
     energy = predicted["energy"]  # [n_graphs] eV
-    lam = fidelity_weights(config, energy.dtype)[batch["head"]] * batch["weight"]  # [n_graphs]
+    lam = fidelity_weights(config, energy.dtype, energy.device)[batch["head"]] * batch["weight"]  # [n_graphs]
     n_graphs = energy.shape[0]
     per_atom_error = (energy - batch["energy"]) / batch["num_atoms"]  # [n_graphs] eV/atom
     energy_term = (lam * batch["has_energy"] * per_atom_error**2).sum() / n_graphs
-    force_term = torch.zeros((), dtype=energy.dtype)
+    force_term = torch.zeros((), dtype=energy.dtype, device=energy.device)
     forces = predicted.get("forces")
     if forces is not None and bool(batch["has_forces"].any()):
         squared = ((forces - batch["forces"]) ** 2).sum(dim=1)  # [n_nodes]
-        per_graph = torch.zeros(n_graphs, dtype=energy.dtype).index_add(0, batch["batch"], squared) / (3 * batch["num_atoms"])
+        per_graph = torch.zeros(n_graphs, dtype=energy.dtype, device=energy.device).index_add(0, batch["batch"], squared) / (3 * batch["num_atoms"])
         force_term = (lam * batch["has_forces"] * per_graph).sum() / n_graphs
     loss = config.energy_weight * energy_term + config.forces_weight * force_term
     return loss, {"energy": float(energy_term.detach()), "forces": float(force_term.detach())}

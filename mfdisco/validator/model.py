@@ -109,6 +109,11 @@ class MultiFidelityMACE(torch.nn.Module):
             )
         self.dtype = getattr(torch, config.dtype)
 
+    @property
+    def device(self) -> torch.device:
+        """The torch device the network's parameters are on."""
+        return next(self.parameters()).device
+
     def forward(
         self, batch: dict[str, torch.Tensor], compute_forces: bool = True, training: bool = False, compute_stress: bool = False
     ) -> dict[str, torch.Tensor | None]:
@@ -136,15 +141,15 @@ class MultiFidelityMACE(torch.nn.Module):
         """
         generator = torch.Generator().manual_seed(0)
         n_atoms = max(4, len(self.elements))
-        numbers = torch.tensor([self.elements[i % len(self.elements)] for i in range(n_atoms)])
+        numbers = [self.elements[i % len(self.elements)] for i in range(n_atoms)]
         positions = torch.rand((n_atoms, 3), generator=generator, dtype=self.dtype) * 3.0
         senders, receivers = zip(*[(i, j) for i in range(n_atoms) for j in range(n_atoms) if i != j], strict=True)
         one_hot = torch.zeros((n_atoms, len(self.elements)), dtype=self.dtype)
-        one_hot[torch.arange(n_atoms), torch.tensor([self.elements.index(int(z)) for z in numbers])] = 1.0
+        one_hot[torch.arange(n_atoms), torch.tensor([self.elements.index(z) for z in numbers])] = 1.0
         touched: dict[str, list[torch.Tensor]] = {}
         named = dict(self.named_parameters())
         for head in range(len(FIDELITY_ORDER)):
-            batch = {
+            probe = {
                 "positions": positions,
                 "node_attrs": one_hot,
                 "edge_index": torch.tensor([senders, receivers]),
@@ -156,6 +161,7 @@ class MultiFidelityMACE(torch.nn.Module):
                 "head": torch.tensor([head]),
                 "fidelity": torch.tensor([head]),
             }
+            batch = {name: value.to(self.device) for name, value in probe.items()}
             energy = self.forward(batch, compute_forces=False)["energy"].sum()
             grads = torch.autograd.grad(energy, list(named.values()), allow_unused=True)
             for name, grad in zip(named, grads, strict=True):

@@ -24,14 +24,19 @@ from mfdisco.validator.loss import multi_fidelity_loss
 from mfdisco.validator.model import MultiFidelityMACE
 from mfdisco.validator.samples import Sample
 
-__all__ = ["TrainingResult", "train_potential", "training_step", "fit_reference_energies", "predict_samples", "evaluate", "build_model"]
+__all__ = ["TrainingResult", "train_potential", "training_device", "training_step", "fit_reference_energies", "predict_samples", "evaluate", "build_model"]
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
 class TrainingResult:
-    """A trained network, its learning curve and its validation metrics."""
+    """A trained network, its learning curve and its validation metrics.
+
+    ``history`` has one record per epoch: ``stage``, ``epoch``, ``train_loss``,
+    ``valid_loss`` (with validation data) and ``elapsed_s``, the wall time since the
+    training started (graph building included).
+    """
 
     model: MultiFidelityMACE
     history: list[dict[str, float]] = field(default_factory=list)
@@ -87,6 +92,21 @@ def build_model(
     return MultiFidelityMACE(config, elements, e0, scale, shift, max(neighbours, 1.0), trained)
 
 
+def training_device(name: str) -> torch.device:
+    """The torch device of ``PotentialConfig.device``.
+
+    Raises:
+        ValueError: a CUDA device is asked for and torch sees none (or fewer than N + 1).
+    """
+    device = torch.device(name)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"validator device {name!r}: torch sees no CUDA device (torch {torch.__version__}, CUDA build {torch.version.cuda})")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(f"validator device {name!r}: torch sees {torch.cuda.device_count()} CUDA device(s)")
+    return device
+
+
 def train_potential(
     train: Sequence[Sample],
     config: PotentialConfig,
@@ -118,9 +138,13 @@ def train_potential(
             E0 = 0 there (measured on the pool: one member missed every Sr PBE label, its
             E0(Sr) was 838 eV off, and the ensemble's PBE MAE 35 eV/atom).
 
+    The network trains on ``config.device`` and is returned on the CPU.
+
     Raises:
-        ValueError: no labelled sample in ``train`` for the schedule's fidelities.
+        ValueError: no labelled sample in ``train`` for the schedule's fidelities, or
+            ``config.device`` is not available.
     """
+    device = training_device(config.device)
     seed = config.seed if seed is None else seed
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -135,7 +159,7 @@ def train_potential(
     valid_graphs = [neighbour_graph(s, config.r_max) for s in valid]
     last_stage_samples = [s for s in labelled if s.fidelity in stage_fidelities[-1]]
     references = None if reference_samples is None else [s for s in reference_samples if s.energy_ev is not None and s.fidelity in stage_fidelities[-1]]
-    model = build_model(last_stage_samples, graphs, config, elements, references)
+    model = build_model(last_stage_samples, graphs, config, elements, references).to(device)
     owned = model.fidelity_parameters() if config.stop_gradient else {}
     optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate, amsgrad=True, weight_decay=config.weight_decay)
     present = {s.fidelity for s in labelled}
@@ -163,7 +187,7 @@ def train_potential(
             epoch_loss = 0.0
             for first in range(0, len(order), config.batch_size):
                 chosen = order[first : first + config.batch_size]
-                batch = collate([labelled[i] for i in chosen], [graphs[i] for i in chosen], elements, model.dtype)
+                batch = collate([labelled[i] for i in chosen], [graphs[i] for i in chosen], elements, model.dtype, device=device)
                 loss = training_step(model, optimiser, batch, config, owned)
                 scheduler.step()
                 epoch_loss += loss * len(chosen)
@@ -173,6 +197,7 @@ def train_potential(
                 record["valid_loss"] = _loss_of(model, [valid[i] for i in valid_idx], [valid_graphs[i] for i in valid_idx], config, elements)
                 if stage == last_stage and record["valid_loss"] < best_loss:
                     best_loss, best_state = record["valid_loss"], copy.deepcopy(model.state_dict())
+            record["elapsed_s"] = time.perf_counter() - start
             history.append(record)
             bar.set_postfix({k: f"{v:.3g}" for k, v in record.items() if k.endswith("loss")})
     bar.close()
@@ -180,6 +205,7 @@ def train_potential(
         model.load_state_dict(best_state)
     model.eval()
     metrics = evaluate(model, valid, batch_size=config.batch_size) if valid else {}
+    model.to("cpu")
     return TrainingResult(model=model, history=history, metrics=metrics, wall_time_s=time.perf_counter() - start)
 
 
@@ -214,7 +240,7 @@ def training_step(
 def _loss_of(model: MultiFidelityMACE, samples: Sequence[Sample], graphs: Sequence[NeighbourGraph], config: PotentialConfig, elements: Sequence[int]) -> float:
     total = 0.0
     for first in range(0, len(samples), config.batch_size):
-        batch = collate(samples[first : first + config.batch_size], graphs[first : first + config.batch_size], elements, model.dtype)
+        batch = collate(samples[first : first + config.batch_size], graphs[first : first + config.batch_size], elements, model.dtype, device=model.device)
         wants_forces = config.forces_weight > 0 and bool(batch["has_forces"].any())
         predicted = model(batch, compute_forces=wants_forces)
         loss, _ = multi_fidelity_loss({k: None if v is None else v.detach() for k, v in predicted.items()}, batch, config)
@@ -250,12 +276,12 @@ def predict_samples(
     for first in range(0, len(samples), batch_size):
         chunk, chunk_graphs = samples[first : first + batch_size], graphs[first : first + batch_size]
         for column, fidelity in enumerate(fidelities):
-            batch = collate(chunk, chunk_graphs, model.elements, model.dtype, fidelities=[fidelity] * len(chunk))
+            batch = collate(chunk, chunk_graphs, model.elements, model.dtype, fidelities=[fidelity] * len(chunk), device=model.device)
             with torch.set_grad_enabled(compute_forces):
                 out = model(batch, compute_forces=compute_forces)
-            energies[first : first + len(chunk), column] = out["energy"].detach().numpy()
+            energies[first : first + len(chunk), column] = out["energy"].detach().cpu().numpy()
             if compute_forces:
-                forces[column].append(out["forces"].detach().numpy())
+                forces[column].append(out["forces"].detach().cpu().numpy())
     return energies, ([np.concatenate(f) for f in forces] if compute_forces else None)
 
 

@@ -39,6 +39,8 @@ def test_training_reduces_the_error_of_both_heads(two_fidelity_samples: list[Sam
     for fidelity in ("pbe", "ccsd_t"):
         assert after[fidelity]["energy_mae_mev_per_atom"] < 0.5 * before[fidelity]["energy_mae_mev_per_atom"]
     assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+    elapsed = [record["elapsed_s"] for record in result.history]
+    assert elapsed[0] > 0 and all(later > earlier for earlier, later in zip(elapsed, elapsed[1:]))
 
 
 def test_prediction_refuses_an_untrained_fidelity(two_fidelity_samples: list[Sample], tiny_config: PotentialConfig) -> None:
