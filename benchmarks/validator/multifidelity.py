@@ -16,12 +16,13 @@ compound once instead: for each compound a split with it as the test set and the
 compound as the validation set, the rest as the training pool; the MAE and the ECE of the
 raw ensemble are taken over all these held-out predictions.
 
-    .venv/bin/python benchmarks/validator/multifidelity.py [--budgets 25 50 100] [--epochs 150] [--ensemble-size 4] [--leave-one-out]
+    .venv/bin/python benchmarks/validator/multifidelity.py [--budgets 25 50 100] [--epochs 150] [--ensemble-size 4] [--leave-one-out] [--device cpu]
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 import warnings
 from collections.abc import Sequence
@@ -38,6 +39,7 @@ from mfdisco.validator.calibration import expected_calibration_error
 from mfdisco.validator.config import PotentialConfig
 from mfdisco.validator.ensemble import train_ensemble
 from mfdisco.validator.samples import samples_from_labels
+from mfdisco.validator.training import training_device
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ def main() -> None:
     parser.add_argument("--ensemble-size", type=int, default=4)
     parser.add_argument("--channels", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="torch device the networks train on: cpu, cuda or cuda:N")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--preset", default="gamma", choices=list(PRESETS), help="the pool's settings family to use")
     parser.add_argument("--leave-one-out", action="store_true",
@@ -111,7 +114,12 @@ def main() -> None:
               f"test {len(splits[0].test)}, validation {len(splits[0].valid)}, training pool {len(splits[0].train)} structures")
     counts = {f.value: sum(s.fidelity == f for s in samples) for f in Fidelity}
     print("labels per fidelity: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    base = PotentialConfig(epochs=args.epochs, ensemble_size=args.ensemble_size, num_channels=args.channels, threads=args.threads, seed=args.seed, dtype="float32")
+    try:
+        training_device(args.device)
+    except ValueError as error:
+        sys.exit(str(error))
+    base = PotentialConfig(epochs=args.epochs, ensemble_size=args.ensemble_size, num_channels=args.channels, threads=args.threads, seed=args.seed, dtype="float32",
+                           device=args.device)
     header = f"{'budget':>6} {'schedule':<12} {'CCSD(T) MAE':>12} {'PBE MAE':>9} {'ECE before':>11} {'ECE after':>10} {'time':>7}"
     print(header + "\n" + "-" * len(header))
     intermediate = any(s.fidelity in (Fidelity.SCAN, Fidelity.HSE06) for s in samples)

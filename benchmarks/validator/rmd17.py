@@ -22,7 +22,7 @@ from pathlib import Path
 
 from mfdisco.validator.config import PotentialConfig
 from mfdisco.validator.samples import load_rmd17
-from mfdisco.validator.training import train_potential
+from mfdisco.validator.training import train_potential, training_device
 
 DEFAULT_FILE = Path(__file__).resolve().parents[3] / "shared" / "data" / "rmd17" / "rmd17_ethanol_train_01.npz"
 
@@ -45,6 +45,10 @@ def main() -> None:
         sys.exit(f"--minutes must be positive, got {args.minutes}")
     if not args.data.is_file():
         sys.exit(f"rMD17 file not found: {args.data} (pass --data or set MFDISCO_RMD17)")
+    try:
+        training_device(args.device)
+    except ValueError as error:
+        sys.exit(str(error))
     warnings.filterwarnings("ignore", message="The TorchScript type system")
     frames = load_rmd17(args.data)
     train, valid = frames[:950], frames[950:]

@@ -22,6 +22,7 @@ leaves CHGNet out (where it is not installed, say).
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 import warnings
 
@@ -81,7 +82,10 @@ def main() -> None:
     config = PotentialConfig(dtype=args.dtype, threads=args.threads)
     elements = sorted({int(z) for c in crystals for z in c.atomic_numbers})
     trained = [f.value for f in Fidelity]
-    device = training_device(args.device)
+    try:
+        device = training_device(args.device)
+    except ValueError as error:
+        sys.exit(str(error))
     members = [MultiFidelityMACE(config, elements, np.zeros((4, len(elements))), np.ones(4), np.zeros(4), 20.0, trained).eval().to(device) for _ in range(4)]
     ensemble = MaceEnsemble(config, members)
     n_params = sum(p.numel() for p in members[0].parameters())
