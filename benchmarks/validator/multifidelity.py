@@ -14,7 +14,9 @@ With few compounds one hold-out split measures the split more than the method (t
 compounds that share a cation no training compound has). ``--leave-one-out`` scores every
 compound once instead: for each compound a split with it as the test set and the next
 compound as the validation set, the rest as the training pool; the MAE and the ECE of the
-raw ensemble are taken over all these held-out predictions.
+raw ensemble are taken over all these held-out predictions, and the ECE after a scalar
+recalibration that scales each compound's std by the factor fitted on the other
+compounds' held-out predictions.
 
     .venv/bin/python benchmarks/validator/multifidelity.py [--budgets 25 50 100] [--epochs 150] [--ensemble-size 4] [--leave-one-out] [--device cpu]
 """
@@ -37,6 +39,7 @@ from mfdisco.labeller.pool_file import entries_at, read_pool_file
 from mfdisco.labeller.presets import PRESETS, preset_settings
 from mfdisco.validator.calibration import expected_calibration_error
 from mfdisco.validator.config import PotentialConfig
+from mfdisco.validator.recalibration import fit_recalibration
 from mfdisco.validator.ensemble import train_ensemble
 from mfdisco.validator.samples import samples_from_labels
 from mfdisco.validator.training import training_device
@@ -72,6 +75,35 @@ def compound_splits(order: Sequence[str], leave_one_out: bool) -> list[CompoundS
         return splits
     n_test, n_valid = max(1, len(order) // 5), max(1, len(order) // 10)
     return [CompoundSplit(frozenset(order[:n_test]), frozenset(order[n_test : n_test + n_valid]), tuple(order[n_test + n_valid :]))]
+
+
+def leave_group_out_recalibrated_std(mean: np.ndarray, std: np.ndarray, target: np.ndarray, groups: Sequence[str], kind: str = "scalar") -> np.ndarray:
+    """Ensemble stds recalibrated without looking at their own compound.
+
+    Each group's (compound's) stds are rescaled by the recalibration fitted on the
+    predictions of all other groups, so the ECE of the result is an out-of-sample
+    figure, like the hold-out split's recalibration on the validation set.
+
+    Args:
+        mean, std, target: [n] predicted means, raw stds and labels (eV/atom).
+        groups: [n] the compound of each prediction.
+        kind: ``scalar`` or ``isotonic`` (:func:`mfdisco.validator.recalibration.fit_recalibration`).
+
+    Returns:
+        [n] recalibrated stds (eV/atom).
+
+    Raises:
+        ValueError: fewer than two groups.
+    """
+    keys = np.asarray(groups)
+    if len(set(keys.tolist())) < 2:
+        raise ValueError("a leave-group-out recalibration needs predictions of at least two compounds")
+    recalibrated = np.empty_like(std, dtype=float)
+    for key in set(keys.tolist()):
+        own = keys == key
+        recalibration = fit_recalibration(kind, mean[~own], std[~own], target[~own])
+        recalibrated[own] = recalibration.apply(std[own])
+    return recalibrated
 
 
 def main() -> None:
@@ -131,7 +163,7 @@ def main() -> None:
             print(f"{chosen_size:>6} {'progressive':<12} = transfer: no SCAN or HSE06 labels, so its stages are PBE then PBE + CCSD(T)")
         for schedule in schedules:
             config = base.model_copy(update={"schedule": "joint" if schedule == "ccsd_t-only" else schedule})
-            pooled: dict[Fidelity, list[tuple[float, float, float]]] = {}  # per fidelity: (mean, std, target) eV/atom
+            pooled: dict[Fidelity, list[tuple[float, float, float, str]]] = {}  # per fidelity: (mean, std, target eV/atom, compound)
             seconds, validation_raw_ece = 0.0, float("nan")
             for split in splits:
                 chosen = set(split.train[:budget])
@@ -149,22 +181,30 @@ def main() -> None:
                     scored = [s for s in test if s.fidelity == fidelity]
                     prediction = ensemble.predict_samples(scored, [fidelity])  # std recalibrated where a recalibration was fitted
                     pooled.setdefault(fidelity, []).extend(
-                        zip(prediction.energy_per_atom[:, 0], prediction.energy_per_atom_std[:, 0], (s.energy_ev / s.num_atoms for s in scored))
+                        zip(prediction.energy_per_atom[:, 0], prediction.energy_per_atom_std[:, 0], (s.energy_ev / s.num_atoms for s in scored),
+                            (s.key for s in scored))
                     )
-            mae = {f: float(np.mean([abs(m - t) for m, _, t in rows])) * 1000 for f, rows in pooled.items()}
-            test_ece = float("nan")
+            mae = {f: float(np.mean([abs(m - t) for m, _, t, _ in rows])) * 1000 for f, rows in pooled.items()}
+            raw_ece = recalibrated_ece = float("nan")
             if args.ensemble_size > 1:
-                mean, std, target = (np.array(column) for column in zip(*pooled[Fidelity.CCSD_T]))
-                test_ece = expected_calibration_error(mean, np.maximum(std, 1e-9), target)
-            # leave-one-out validates on one compound per split, too few to fit a recalibration: its test ECE is the raw one
-            raw_ece, recalibrated_ece = (test_ece, float("nan")) if args.leave_one_out else (validation_raw_ece, test_ece)
+                mean, std, target, compounds = (np.array(column) for column in zip(*pooled[Fidelity.CCSD_T]))
+                std = np.maximum(std.astype(float), 1e-9)
+                test_ece = expected_calibration_error(mean, std, target)
+                if args.leave_one_out:
+                    # one validation compound per split is too few to fit a recalibration: each compound's std is
+                    # recalibrated on the pooled held-out predictions of the other compounds instead
+                    recalibrated = leave_group_out_recalibrated_std(mean, std, target, compounds)
+                    raw_ece, recalibrated_ece = test_ece, expected_calibration_error(mean, recalibrated, target)
+                else:
+                    raw_ece, recalibrated_ece = validation_raw_ece, test_ece
             print(
                 f"{chosen_size:>6} {schedule:<12} {mae[Fidelity.CCSD_T]:>9.1f} meV {mae.get(Fidelity.PBE, float('nan')):>9.1f} "
                 f"{raw_ece:>11.3f} {recalibrated_ece:>10.3f} {seconds:>6.0f}s{note}"
             )
     if args.leave_one_out:
-        print("MAE in meV/atom over all compounds, each predicted by the models trained without it; ECE before = "
-              "that of the raw CCSD(T) ensemble std over the same predictions (no recalibration: one validation compound per split)")
+        print("MAE in meV/atom over all compounds, each predicted by the models trained without it; ECE of the CCSD(T) std over "
+              "the same predictions: before = raw ensemble, after = each compound's std scaled by the recalibration fitted on the "
+              "other compounds' held-out predictions")
     else:
         print("MAE in meV/atom on the test structures; ECE of the CCSD(T) std: before = raw ensemble on the validation set, after = recalibrated, on the test set")
 
