@@ -10,6 +10,9 @@ on everything revealed before each round. Strategies, all with the same budget:
 
     divergence   S = 0.7 D' + 0.3 U' (D = |ΔE_f,pbe - ΔE_f,ccsd_t| predicted, U = fingerprint
                  distance to the revealed set), batch-diverse selection: mfdisco's rule
+    div_window   the same S, candidates whose optimistic predicted CCSD(T) hull distance
+                 (E_hull - σ against the revealed CCSD(T) hull) is within 0.1 eV/atom first
+                 (the campaign's ``stability_window_ev_per_atom``)
     random       uniform draw
     uncertainty  largest ensemble std of the CCSD(T) prediction
     pbe_only     lowest predicted PBE energy above the revealed PBE hull (the DFT-only baseline)
@@ -33,13 +36,13 @@ import numpy as np
 from mfdisco.active_loop.config import DEFAULT_POOL_FILE, SMALL_VALIDATOR, CampaignConfig
 from mfdisco.active_loop.fingerprints import fingerprints
 from mfdisco.active_loop.hull import HullEntry, hull_distances
-from mfdisco.active_loop.scores import combined_score, divergence, nearest_distances, select_batch
+from mfdisco.active_loop.scores import combined_score, divergence, nearest_distances, select_batch, window_first, within_stability_window
 from mfdisco.core import Fidelity
 from mfdisco.labeller.pool_file import entries_at, read_pool_file
 from mfdisco.labeller.presets import preset_settings
-from mfdisco.platform.campaign_data import LabelledStructure, reference_mu
+from mfdisco.platform.campaign_data import LabelledStructure, predicted_hull_distances, reference_mu
 
-STRATEGIES = ("divergence", "random", "uncertainty", "pbe_only")
+STRATEGIES = ("divergence", "div_window", "random", "uncertainty", "pbe_only")
 HIT: float = CampaignConfig.model_fields["hit_threshold_ev_per_atom"].default  # eV/atom, the campaign's discovery threshold
 
 
@@ -59,20 +62,6 @@ def load(path: Path, preset: str = "gamma") -> tuple[list, dict, dict]:
 def truth(crystals: list, labels: dict, fidelity: Fidelity, known: set[int] | None = None) -> dict:
     indices = sorted(labels[fidelity]) if known is None else sorted(known)
     return hull_distances([HullEntry(i, Counter(crystals[i].species), labels[fidelity][i].energy_ev) for i in indices])
-
-
-def predicted_e_hull(crystals: list, labels: dict, known: set[int], candidates: list[int], energies: np.ndarray) -> np.ndarray:
-    """E_hull of each candidate's predicted PBE energy per atom against the revealed PBE hull."""
-    from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
-    from pymatgen.core import Composition
-
-    entries = [PDEntry(Composition(dict(Counter(crystals[i].species))), labels[Fidelity.PBE][i].energy_ev) for i in sorted(known)]
-    diagram = PhaseDiagram(entries)
-    out = []
-    for index, energy in zip(candidates, energies, strict=True):
-        entry = PDEntry(Composition(dict(Counter(crystals[index].species))), energy * crystals[index].num_sites)
-        out.append(diagram.get_e_above_hull(entry, allow_negative=True))
-    return np.array(out)
 
 
 def run_seed(strategy: str, seed: int, crystals, labels, elements, hits, args) -> list[int]:
@@ -96,19 +85,24 @@ def run_seed(strategy: str, seed: int, crystals, labels, elements, hits, args) -
         else:
             pairs = [(crystals[i], labels[f][i]) for i in sorted(known) for f in (Fidelity.PBE, Fidelity.CCSD_T)]
             ensemble = train_ensemble(samples_from_labels(pairs), config, progress=False)
-            mu = {f.value: reference_mu([LabelledStructure(i, crystals[i], labels[f][i]) for i in sorted(known) if elements[i]]) for f in (Fidelity.PBE, Fidelity.CCSD_T)}
-            fidelities, formation = ensemble.formation_energy_per_atom([crystals[i] for i in pool], mu, [Fidelity.PBE, Fidelity.CCSD_T])
-            if strategy == "divergence":
-                d = divergence(formation[:, 0], formation[:, 1])
-                prints = fingerprints([crystals[i] for i in pool])
+            revealed = {f: [LabelledStructure(i, crystals[i], labels[f][i]) for i in sorted(known)] for f in (Fidelity.PBE, Fidelity.CCSD_T)}
+            mu = {f.value: reference_mu([item for item in revealed[f] if elements[item.structure_id]]) for f in revealed}
+            candidates = [crystals[i] for i in pool]
+            prediction = ensemble.predict(candidates, [Fidelity.PBE, Fidelity.CCSD_T])  # [N, 2] eV/atom
+            if strategy in ("divergence", "div_window"):
+                _, formation = ensemble.formation_energy_per_atom(candidates, mu, [Fidelity.PBE, Fidelity.CCSD_T])
+                prints = fingerprints(candidates)
                 u = nearest_distances(prints, fingerprints([crystals[i] for i in sorted(known)]))
-                picks = select_batch(combined_score(d, u), prints, k, 0.05)
+                s = combined_score(divergence(formation[:, 0], formation[:, 1]), u)
+                if strategy == "div_window":
+                    e_hull = predicted_hull_distances(revealed[Fidelity.CCSD_T], candidates, prediction.energy_per_atom[:, 1])
+                    s = window_first(s, within_stability_window(e_hull, prediction.energy_per_atom_std[:, 1], HIT, args.window_z))
+                picks = select_batch(s, prints, k, 0.05)
             elif strategy == "uncertainty":
-                std = ensemble.predict([crystals[i] for i in pool], [Fidelity.CCSD_T]).energy_per_atom_std[:, 0]
-                picks = list(np.argsort(-std)[:k])
+                picks = list(np.argsort(-prediction.energy_per_atom_std[:, 1])[:k])
             else:
-                energies = ensemble.predict([crystals[i] for i in pool], [Fidelity.PBE]).energy_per_atom[:, 0]
-                picks = list(np.argsort(predicted_e_hull(crystals, labels, known, pool, energies))[:k])
+                e_hull = predicted_hull_distances(revealed[Fidelity.PBE], candidates, prediction.energy_per_atom[:, 0])
+                picks = list(np.argsort(np.nan_to_num(e_hull, nan=np.inf))[:k])
             chosen = [pool[int(p)] for p in picks]
         for index in chosen:
             known.add(index)
@@ -126,6 +120,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--ensemble-size", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--window-z", type=float, default=1.0, help="div_window: standard deviations of optimism in the CCSD(T) hull distance")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "replay.png")
     parser.add_argument("--preset", default="gamma", help="the pool's settings family (gamma or kpoint)")
     args = parser.parse_args()

@@ -51,6 +51,12 @@ class CampaignConfig(BaseModel):
         k_select: candidates labelled per cycle.
         min_fingerprint_distance: the batch selection skips a candidate closer than this to
             one already chosen in the cycle (fingerprint units), so k near-duplicates are never picked.
+        stability_window_ev_per_atom: when set, in selection mode the candidates whose
+            optimistic predicted CCSD(T) hull distance (E_hull − z σ, eV/atom, against the
+            labelled CCSD(T) hull) is within this window are selected before all others, S
+            ordering each group (None: S alone, the default). Every candidate's predicted
+            E_hull is stored either way (``candidates.predictions -> 'ccsd_t' -> 'e_hull'``).
+        stability_window_z: z of the window, in ensemble standard deviations.
         ece_gate: selection by S waits until the validator's held-out CCSD(T) ECE is at or
             below this; before that the cycle labels a diverse bootstrap batch (by U only).
         guidance: classifier-free guidance λ of the generator's conditioning.
@@ -100,6 +106,8 @@ class CampaignConfig(BaseModel):
     weight_uncertainty: float = Field(0.3, ge=0)
     k_select: int = Field(2, ge=1)
     min_fingerprint_distance: float = Field(0.05, ge=0)
+    stability_window_ev_per_atom: float | None = Field(None, ge=0)
+    stability_window_z: float = Field(1.0, ge=0)
     ece_gate: float = Field(0.1, gt=0, le=1)
     guidance: float = Field(0.3, ge=0)
 

@@ -8,6 +8,10 @@ triplet). For a structure of composition x (N atoms, total energy E):
     ΔE_f = (E − Σ_e n_e μ_e) / N,  μ_e = the lowest energy per atom among the element's entries,
     E_hull = E/N − (energy per atom of the hull at x)          (≥ 0, 0 on the hull).
 
+A candidate that is not labelled yet is measured against the hull of the labelled
+entries alone (:func:`distances_to_known_hull`): its E_hull may then be negative, meaning
+it would lower the hull.
+
 A system is only evaluated when every one of its elements has an entry; the structures of
 a system that lacks one are left out (and logged), never given a made-up reference.
 Energies of different fidelities or settings are never mixed: call once per fidelity.
@@ -19,7 +23,7 @@ import logging
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
-__all__ = ["HullEntry", "HullResult", "hull_distances"]
+__all__ = ["HullEntry", "HullResult", "hull_distances", "distances_to_known_hull"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,9 +59,7 @@ def hull_distances(entries: Sequence[HullEntry]) -> dict[Hashable, HullResult]:
     from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
     from pymatgen.core import Composition
 
-    for entry in entries:
-        if sum(entry.composition.values()) <= 0 or not entry.energy_ev == entry.energy_ev or abs(entry.energy_ev) == float("inf"):
-            raise ValueError(f"hull entry {entry.key!r} needs atoms and a finite energy, got {dict(entry.composition)} and {entry.energy_ev}")
+    _check_entries(entries, "hull entry")
     elements_present = {e for entry in entries if len(entry.system) == 1 for e in entry.system}
     results: dict[Hashable, HullResult] = {}
     diagrams: dict[frozenset[str], tuple[PhaseDiagram, dict[Hashable, PDEntry]]] = {}
@@ -78,3 +80,48 @@ def hull_distances(entries: Sequence[HullEntry]) -> dict[Hashable, HullResult]:
             e_above_hull_per_atom_ev=max(0.0, float(diagram.get_e_above_hull(pd_entry, allow_negative=True))),
         )
     return results
+
+
+def _check_entries(entries: Sequence[HullEntry], role: str) -> None:
+    for entry in entries:
+        if sum(entry.composition.values()) <= 0 or not entry.energy_ev == entry.energy_ev or abs(entry.energy_ev) == float("inf"):
+            raise ValueError(f"{role} {entry.key!r} needs atoms and a finite energy, got {dict(entry.composition)} and {entry.energy_ev}")
+
+
+def distances_to_known_hull(known: Sequence[HullEntry], candidates: Sequence[HullEntry]) -> dict[Hashable, float]:
+    """Energy above the hull of ``known`` of each candidate (eV/atom; negative: below it).
+
+    The candidates do not enter the hull, so each is judged against the labelled
+    structures only, as a selector sees them before labelling (e.g. a predicted CCSD(T)
+    energy against the CCSD(T) hull of everything labelled at those settings).
+
+    Args:
+        known: the labelled entries at one fidelity and settings (elemental references included).
+        candidates: entries with predicted total energies (eV) at the same fidelity.
+
+    Returns:
+        key → E_hull (eV/atom) for every candidate whose elements all have an elemental
+        entry in ``known``; the others are left out and logged.
+
+    Raises:
+        ValueError: an entry with no atoms or a non-finite energy (naming its key).
+    """
+    from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
+    from pymatgen.core import Composition
+
+    _check_entries(known, "hull entry")
+    _check_entries(candidates, "candidate")
+    elements_present = {e for entry in known if len(entry.system) == 1 for e in entry.system}
+    diagrams: dict[frozenset[str], PhaseDiagram] = {}
+    out: dict[Hashable, float] = {}
+    for candidate in candidates:
+        missing = sorted(candidate.system - elements_present)
+        if missing:
+            logger.warning("no hull for candidate %r: no elemental entry of %s at this fidelity", candidate.key, ", ".join(missing))
+            continue
+        if candidate.system not in diagrams:
+            members = [PDEntry(Composition(dict(e.composition)), e.energy_ev) for e in known if e.system <= candidate.system]
+            diagrams[candidate.system] = PhaseDiagram(members)
+        entry = PDEntry(Composition(dict(candidate.composition)), candidate.energy_ev)
+        out[candidate.key] = float(diagrams[candidate.system].get_e_above_hull(entry, allow_negative=True))
+    return out

@@ -6,6 +6,11 @@
 
 with D' and U' min-max normalised over the cycle's candidates to [0, 1] (a constant
 column becomes 0), so the weights (default 0.7 and 0.3) say how much each term counts.
+
+Stability window (optional): a discovery must lie within the hit threshold of the
+CCSD(T) hull, so a candidate whose optimistic predicted CCSD(T) hull distance,
+E_hull,ccsd_t − z σ_ccsd_t (eV/atom, against the labelled CCSD(T) hull), is within the
+window is ranked before every candidate outside it; S orders each group.
 """
 
 from __future__ import annotations
@@ -13,7 +18,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["divergence", "min_max", "combined_score", "select_batch", "nearest_distances", "REL_FLOOR_EV_PER_ATOM"]
+__all__ = [
+    "divergence", "min_max", "combined_score", "select_batch", "nearest_distances", "within_stability_window", "window_first",
+    "REL_FLOOR_EV_PER_ATOM",
+]
 
 #: δ of D_rel: keeps the relative divergence finite near ΔE_f = 0 (eV/atom).
 REL_FLOOR_EV_PER_ATOM = 0.1
@@ -63,6 +71,42 @@ def combined_score(divergence_values: ArrayLike, uncertainty_values: ArrayLike, 
     if weight_divergence < 0 or weight_uncertainty < 0 or weight_divergence + weight_uncertainty == 0:
         raise ValueError(f"weights must be >= 0 and not both 0, got {weight_divergence}, {weight_uncertainty}")
     return weight_divergence * min_max(d) + weight_uncertainty * min_max(u)
+
+
+def within_stability_window(e_hull: ArrayLike, std: ArrayLike, window: float, z: float = 1.0) -> NDArray[np.bool_]:
+    """[N] True where the optimistic hull distance ``e_hull - z * std`` is at most ``window``.
+
+    Args:
+        e_hull: [N] predicted energy above the labelled hull (eV/atom); NaN where no hull
+            could be built (never inside).
+        std: [N] ensemble standard deviation of the same prediction (eV/atom, >= 0).
+        window: the window (eV/atom), e.g. the discovery threshold.
+        z: how many standard deviations of optimism.
+
+    Raises:
+        ValueError: shapes that differ, a negative std, window or z.
+    """
+    e, sigma = np.asarray(e_hull, dtype=float), np.asarray(std, dtype=float)
+    if e.shape != sigma.shape:
+        raise ValueError(f"e_hull {e.shape} and std {sigma.shape} differ in shape")
+    if np.any(sigma < 0) or window < 0 or z < 0:
+        raise ValueError(f"std, window and z must be >= 0, got min std {sigma.min(initial=0.0)}, window {window}, z {z}")
+    with np.errstate(invalid="ignore"):
+        return np.nan_to_num(e - z * sigma, nan=np.inf) <= window
+
+
+def window_first(scores: ArrayLike, inside: ArrayLike) -> NDArray[np.float64]:
+    """Scores in [0, 1] lifted by 1 inside the window, so every inside candidate ranks first.
+
+    Raises:
+        ValueError: shapes that differ, or a score outside [0, 1].
+    """
+    s, mask = np.asarray(scores, dtype=float), np.asarray(inside, dtype=bool)
+    if s.shape != mask.shape:
+        raise ValueError(f"scores {s.shape} and inside {mask.shape} differ in shape")
+    if s.size and (not np.all(np.isfinite(s)) or s.min() < 0 or s.max() > 1):
+        raise ValueError("window_first needs normalised scores in [0, 1]")
+    return s + mask
 
 
 def select_batch(scores: ArrayLike, fingerprints: ArrayLike, k: int, min_distance: float = 0.0) -> list[int]:

@@ -196,7 +196,8 @@ class Candidate(_Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), index=True)
     structure_id: Mapped[int] = mapped_column(ForeignKey("structures.id", ondelete="CASCADE"), index=True)
-    #: Per fidelity: {"mean": eV/atom, "std": eV/atom} of the ensemble.
+    #: Per fidelity: {"mean": eV/atom, "std": eV/atom, "formation": eV/atom} of the ensemble;
+    #: ``ccsd_t`` also holds "e_hull", the predicted energy above the labelled CCSD(T) hull (eV/atom).
     predictions: Mapped[dict[str, Any]] = mapped_column(default=dict)
     pred_ef_pbe_ev_per_atom: Mapped[float | None] = mapped_column(Float)
     pred_ef_ccsd_t_ev_per_atom: Mapped[float | None] = mapped_column(Float)

@@ -38,7 +38,9 @@ from mfdisco.generator.datasets.records import CrystalRecord
 from mfdisco.labeller.distributed import LabelJob, label_many
 from mfdisco.labeller.references import reference_jobs
 from mfdisco.labeller.settings import settings_hash
-from mfdisco.platform.campaign_data import LabelledStructure, descriptor_table, hulls, import_pool, labelled_at, reference_mu
+from mfdisco.platform.campaign_data import (
+    LabelledStructure, descriptor_table, hulls, import_pool, labelled_at, predicted_hull_distances, reference_mu,
+)
 from mfdisco.platform.config import MfdiscoConfig
 
 __all__ = ["CampaignRunner", "CampaignOutcome"]
@@ -222,18 +224,30 @@ class CampaignRunner:
             uncertainty = np.where(np.isfinite(uncertainty), uncertainty, 0.0)
         else:
             uncertainty = np.array([s.std_per_atom["ccsd_t"] for s in kept])
+        e_hull_cc = predicted_hull_distances(
+            self._labelled(Fidelity.CCSD_T, campaign.elements), [s.crystal for s in kept], [s.energy_per_atom["ccsd_t"] for s in kept]
+        )
         if mode == "selection":
             combined = scores.combined_score(divergence, uncertainty, campaign.weight_divergence, campaign.weight_uncertainty)
+            ranking = combined
+            if campaign.stability_window_ev_per_atom is not None:
+                std_cc = np.array([s.std_per_atom["ccsd_t"] for s in kept])
+                inside = scores.within_stability_window(e_hull_cc, std_cc, campaign.stability_window_ev_per_atom, campaign.stability_window_z)
+                ranking = scores.window_first(combined, inside)
         else:
-            combined = scores.min_max(uncertainty)
+            combined = ranking = scores.min_max(uncertainty)
         k = max(0, min(campaign.k_select, campaign.ccsd_t_budget - self._ccsd_t_used()))
-        chosen = set(scores.select_batch(combined, prints, k, campaign.min_fingerprint_distance))
+        chosen = set(scores.select_batch(ranking, prints, k, campaign.min_fingerprint_distance))
         ranks = np.empty(len(kept), dtype=int)
-        ranks[np.argsort(-combined, kind="stable")] = np.arange(1, len(kept) + 1)
+        ranks[np.argsort(-ranking, kind="stable")] = np.arange(1, len(kept) + 1)
         records = [
             db.CandidateRecord(
                 crystal=s.crystal,
-                predictions={f: {"mean": s.energy_per_atom[f], "std": s.std_per_atom[f], "formation": s.formation_per_atom.get(f)} for f in s.energy_per_atom},
+                predictions={
+                    f: {"mean": s.energy_per_atom[f], "std": s.std_per_atom[f], "formation": s.formation_per_atom.get(f)}
+                    | ({"e_hull": float(e_hull_cc[i]) if np.isfinite(e_hull_cc[i]) else None} if f == "ccsd_t" else {})
+                    for f in s.energy_per_atom
+                },
                 ef_pbe=float(ef_pbe[i]), ef_ccsd_t=float(ef_cc[i]), std_ccsd_t=float(s.std_per_atom.get("ccsd_t", np.nan)),
                 divergence=float(divergence[i]), uncertainty=float(uncertainty[i]), score=float(combined[i]), rank=int(ranks[i]),
                 selected=i in chosen, properties={"relax_steps": s.relax_steps, "relaxed": s.relaxed},

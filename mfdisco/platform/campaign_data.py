@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Engine
 
-from mfdisco.active_loop.hull import HullEntry, HullResult, hull_distances
+from mfdisco.active_loop.hull import HullEntry, HullResult, distances_to_known_hull, hull_distances
 from mfdisco.core import Crystal, Fidelity, Label
 from mfdisco.db import NewStructure, add_structures, done_labels, find_calculation, record_label
 from mfdisco.generator.conditioning import quantum_vector
@@ -25,7 +25,7 @@ from mfdisco.labeller.pool_file import read_pool_file
 from mfdisco.labeller.references import TRIPLET_ELEMENTS, reference_settings
 from mfdisco.labeller.settings import LabelSettings, settings_hash
 
-__all__ = ["LabelledStructure", "import_pool", "labelled_at", "reference_mu", "hulls", "descriptor_table"]
+__all__ = ["LabelledStructure", "import_pool", "labelled_at", "reference_mu", "hulls", "predicted_hull_distances", "descriptor_table"]
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +96,23 @@ def hulls(labelled: Sequence[LabelledStructure]) -> dict[int, HullResult]:
     """Structure id → formation energy and energy above the hull (one fidelity's labels)."""
     entries = [HullEntry(item.structure_id, Counter(item.crystal.species), float(item.label.energy_ev)) for item in labelled]
     return hull_distances(entries)
+
+
+def predicted_hull_distances(labelled: Sequence[LabelledStructure], crystals: Sequence[Crystal], energies_per_atom: Sequence[float]) -> np.ndarray:
+    """[N] energy above the hull of ``labelled`` (one fidelity) of crystals with predicted energies (eV/atom).
+
+    Negative below the labelled hull; NaN for a crystal with an element that has no
+    labelled elemental entry. See :func:`mfdisco.active_loop.hull.distances_to_known_hull`.
+
+    Raises:
+        ValueError: ``crystals`` and ``energies_per_atom`` of different lengths, or a non-finite energy.
+    """
+    if len(crystals) != len(energies_per_atom):
+        raise ValueError(f"{len(crystals)} crystals but {len(energies_per_atom)} predicted energies")
+    known = [HullEntry(item.structure_id, Counter(item.crystal.species), float(item.label.energy_ev)) for item in labelled]
+    candidates = [HullEntry(("candidate", i), Counter(c.species), float(e) * c.num_sites) for i, (c, e) in enumerate(zip(crystals, energies_per_atom, strict=True))]
+    distances = distances_to_known_hull(known, candidates)
+    return np.array([distances.get(("candidate", i), np.nan) for i in range(len(crystals))], dtype=float)
 
 
 def descriptor_table(labelled_pbe: Sequence[LabelledStructure], names: Sequence[str]) -> dict[int, list[float]]:

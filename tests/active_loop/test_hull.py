@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mfdisco.active_loop.hull import HullEntry, hull_distances
+from mfdisco.active_loop.hull import HullEntry, distances_to_known_hull, hull_distances
 
 
 def _entries() -> list[HullEntry]:
@@ -45,3 +45,24 @@ def test_system_without_an_elemental_entry_is_left_out() -> None:
 def test_bad_entry_is_named() -> None:
     with pytest.raises(ValueError, match="'broken'"):
         hull_distances([HullEntry("broken", {"A": 1}, float("nan"))])
+
+
+def test_candidates_are_judged_against_the_known_hull_only() -> None:
+    candidates = [
+        HullEntry("AB-new", {"A": 1, "B": 1}, -4.4),  # ΔE_f = -0.7: 0.2 below the known hull
+        HullEntry("AB-copy", {"A": 2, "B": 2}, -8.0),  # the known AB's energy per atom: on it
+        HullEntry("A3B-new", {"A": 3, "B": 1}, -5.1),  # the known A3B's energy: 0.225 above
+        HullEntry("AC", {"A": 1, "C": 1}, -5.0),  # no C entry: no hull
+    ]
+    distances = distances_to_known_hull(_entries(), candidates)
+    assert distances["AB-new"] == pytest.approx(-0.2)
+    assert distances["AB-copy"] == pytest.approx(0.0, abs=1e-9)
+    assert distances["A3B-new"] == pytest.approx(0.225)
+    assert "AC" not in distances
+    # a candidate never enters the hull the others are measured against
+    assert distances_to_known_hull(_entries(), candidates[1:2])["AB-copy"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_bad_candidate_is_named() -> None:
+    with pytest.raises(ValueError, match="candidate 'broken'"):
+        distances_to_known_hull(_entries(), [HullEntry("broken", {"A": 1}, float("inf"))])

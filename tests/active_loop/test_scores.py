@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mfdisco.active_loop.scores import REL_FLOOR_EV_PER_ATOM, combined_score, divergence, min_max, nearest_distances, select_batch
+from mfdisco.active_loop.scores import (
+    REL_FLOOR_EV_PER_ATOM, combined_score, divergence, min_max, nearest_distances, select_batch, window_first, within_stability_window,
+)
 
 
 def test_divergence_abs_and_rel() -> None:
@@ -63,3 +65,26 @@ def test_nearest_distances() -> None:
     b = np.array([[0.0, 1.0], [3.0, 0.0]])
     np.testing.assert_allclose(nearest_distances(a, b), [1.0, 4.0])
     assert np.all(np.isinf(nearest_distances(a, np.zeros((0, 2)))))
+
+
+def test_stability_window_is_optimistic_by_z_standard_deviations() -> None:
+    e_hull = [0.05, 0.30, 0.30, -0.2, float("nan")]  # eV/atom above the labelled CCSD(T) hull
+    std = [0.0, 0.10, 0.25, 0.0, 1.0]
+    assert within_stability_window(e_hull, std, 0.1).tolist() == [True, False, True, True, False]
+    assert within_stability_window(e_hull, std, 0.1, z=0.0).tolist() == [True, False, False, True, False]
+    assert within_stability_window(e_hull, std, 0.1, z=2.0).tolist() == [True, True, True, True, False]
+    with pytest.raises(ValueError, match="std, window and z"):
+        within_stability_window([0.0], [-0.1], 0.1)
+    with pytest.raises(ValueError, match="differ in shape"):
+        within_stability_window([0.0, 0.1], [0.1], 0.1)
+
+
+def test_window_first_ranks_every_inside_candidate_above_the_outside_ones() -> None:
+    scores = combined_score([0.9, 0.1, 0.5, 0.0], [0.0, 0.2, 0.9, 0.1])
+    inside = np.array([False, True, False, True])
+    ranked = window_first(scores, inside)
+    assert set(np.argsort(-ranked)[:2]) == {1, 3}
+    assert select_batch(ranked, np.eye(4), 3)[:2] == [int(i) for i in np.argsort(-ranked)[:2]]
+    assert np.allclose(window_first(scores, np.zeros(4, bool)), scores)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        window_first([1.5], [True])

@@ -55,7 +55,8 @@ def _count(engine, statement) -> int:  # noqa: ANN001
 
 @pytest.mark.timeout(600)
 def test_two_cycle_campaign_end_to_end(tmp_path: Path) -> None:
-    config = _config(tmp_path)
+    # ECE gate 1: select by S from the first cycle on, with the stability window
+    config = _config(tmp_path, ece_gate=1.0, stability_window_ev_per_atom=0.1)
     process = _mfdisco(config, "run", "--name", "e2e")
     output, _ = process.communicate(timeout=600)
     assert process.returncode == 0, output[-3000:]
@@ -66,6 +67,13 @@ def test_two_cycle_campaign_end_to_end(tmp_path: Path) -> None:
         assert [c.status for c in cycles] == ["finished", "finished"]
         selected = session.scalars(select(Candidate).where(Candidate.selected.is_(True))).all()
         assert 1 <= len(selected) <= 2
+        # a cycle bootstraps only while the validator has no held-out CCSD(T) ECE (before any candidate's label)
+        assert [c.mode for c in cycles] == ["bootstrap" if c.ece is None else "selection" for c in cycles]
+        assert all(c.predictions["ccsd_t"]["e_hull"] is not None for c in session.scalars(select(Candidate)).all())
+        for cycle in (c for c in cycles if c.mode == "selection"):  # inside the window (E_hull - σ <= 0.1 eV/atom) ranks first
+            rows = session.scalars(select(Candidate).where(Candidate.cycle_id == cycle.id).order_by(Candidate.rank)).all()
+            inside = [c.predictions["ccsd_t"]["e_hull"] - c.predictions["ccsd_t"]["std"] <= 0.1 for c in rows]
+            assert inside == sorted(inside, reverse=True), inside
         for candidate in selected:  # PBE and CCSD(T) labels of every selected candidate, once each
             fidelities = session.scalars(select(Calculation.fidelity).where(Calculation.structure_id == candidate.structure_id)).all()
             assert sorted(fidelities) == ["ccsd_t", "pbe"]
