@@ -18,7 +18,14 @@ raw ensemble are taken over all these held-out predictions, and the ECE after a 
 recalibration that scales each compound's std by the factor fitted on the other
 compounds' held-out predictions.
 
-    .venv/bin/python benchmarks/validator/multifidelity.py [--budgets 25 50 100] [--epochs 150] [--ensemble-size 4] [--leave-one-out] [--device cpu]
+With SCAN or HSE06 labels in the pool, progressive training (PBE → SCAN → HSE06 →
+CCSD(T)) differs from direct transfer and gets its own row, and the MAE of each
+intermediate fidelity is printed too. ``--max-atoms`` keeps only cells of at most that
+many atoms: on the ``gamma`` preset the Γ-point finite-size error depends on the cell,
+so only cells of one size compare.
+
+    .venv/bin/python benchmarks/validator/multifidelity.py [--budgets 25 50 100] [--epochs 150] [--ensemble-size 4] [--leave-one-out]
+        [--max-atoms N] [--schedules joint progressive transfer ccsd_t-only] [--device cpu]
 """
 
 from __future__ import annotations
@@ -43,6 +50,9 @@ from mfdisco.validator.recalibration import fit_recalibration
 from mfdisco.validator.ensemble import train_ensemble
 from mfdisco.validator.samples import samples_from_labels
 from mfdisco.validator.training import training_device
+
+
+SCHEDULES = ("joint", "progressive", "transfer", "ccsd_t-only")
 
 
 @dataclass(frozen=True)
@@ -117,12 +127,16 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", help="torch device the networks train on: cpu, cuda or cuda:N")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--preset", default="gamma", choices=list(PRESETS), help="the pool's settings family to use")
+    parser.add_argument("--max-atoms", type=int, default=None, help="keep only cells of at most this many atoms")
+    parser.add_argument("--schedules", nargs="+", default=None, choices=SCHEDULES, help="the schedules to run (default: all that apply)")
     parser.add_argument("--leave-one-out", action="store_true",
                         help="score every compound once, trained without it (one training per compound, schedule and budget)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     entries = entries_at(read_pool_file(args.pool), lambda f: preset_settings(args.preset, f))
-    samples = samples_from_labels((e.crystal, e.label) for e in entries)
+    if args.max_atoms is not None and args.max_atoms < 1:
+        parser.error(f"--max-atoms must be >= 1, got {args.max_atoms}")
+    samples = [s for s in samples_from_labels((e.crystal, e.label) for e in entries) if args.max_atoms is None or s.num_atoms <= args.max_atoms]
     by_key: dict[str, set[Fidelity]] = {}
     for s in samples:
         by_key.setdefault(s.key, set()).add(s.fidelity)
@@ -152,14 +166,16 @@ def main() -> None:
         sys.exit(str(error))
     base = PotentialConfig(epochs=args.epochs, ensemble_size=args.ensemble_size, num_channels=args.channels, threads=args.threads, seed=args.seed, dtype="float32",
                            device=args.device)
-    header = f"{'budget':>6} {'schedule':<12} {'CCSD(T) MAE':>12} {'PBE MAE':>9} {'ECE before':>11} {'ECE after':>10} {'time':>7}"
+    intermediates = [f for f in (Fidelity.SCAN, Fidelity.HSE06) if any(s.fidelity == f for s in samples)]
+    intermediate = bool(intermediates)
+    header = (f"{'budget':>6} {'schedule':<12} {'CCSD(T) MAE':>12} {'PBE MAE':>9} " + "".join(f"{f.value.upper() + ' MAE':>10} " for f in intermediates)
+              + f"{'ECE before':>11} {'ECE after':>10} {'time':>7}")
     print(header + "\n" + "-" * len(header))
-    intermediate = any(s.fidelity in (Fidelity.SCAN, Fidelity.HSE06) for s in samples)
-    schedules = ("joint", "progressive", "transfer", "ccsd_t-only") if intermediate else ("joint", "transfer", "ccsd_t-only")
+    schedules = [s for s in SCHEDULES if (intermediate or s != "progressive") and (args.schedules is None or s in args.schedules)]
     for budget in args.budgets:
         chosen_size = min(budget, len(splits[0].train))
         note = "" if chosen_size == budget else f" (only {chosen_size} available)"
-        if not intermediate:
+        if not intermediate and (args.schedules is None or "progressive" in args.schedules):
             print(f"{chosen_size:>6} {'progressive':<12} = transfer: no SCAN or HSE06 labels, so its stages are PBE then PBE + CCSD(T)")
         for schedule in schedules:
             config = base.model_copy(update={"schedule": "joint" if schedule == "ccsd_t-only" else schedule})
@@ -199,7 +215,8 @@ def main() -> None:
                     raw_ece, recalibrated_ece = validation_raw_ece, test_ece
             print(
                 f"{chosen_size:>6} {schedule:<12} {mae[Fidelity.CCSD_T]:>9.1f} meV {mae.get(Fidelity.PBE, float('nan')):>9.1f} "
-                f"{raw_ece:>11.3f} {recalibrated_ece:>10.3f} {seconds:>6.0f}s{note}"
+                + "".join(f"{mae.get(f, float('nan')):>10.1f} " for f in intermediates)
+                + f"{raw_ece:>11.3f} {recalibrated_ece:>10.3f} {seconds:>6.0f}s{note}"
             )
     if args.leave_one_out:
         print("MAE in meV/atom over all compounds, each predicted by the models trained without it; ECE of the CCSD(T) std over "
