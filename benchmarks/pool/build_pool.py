@@ -20,6 +20,7 @@ every finished label.
     .venv/bin/python benchmarks/pool/build_pool.py --fidelities ccsd_t --pairs-with pbe   # members with a PBE label first
     .venv/bin/python benchmarks/pool/build_pool.py --preset kpoint --fidelities ccsd_t --pairs-with pbe --compounds-first
     .venv/bin/python benchmarks/pool/build_pool.py --members 'ordered-rocksalt:*' 'perovskite:*TiO3'   # only these members
+    .venv/bin/python benchmarks/pool/build_pool.py --fidelities scan --members 'perturbed*:rocksalt:*' --beyond-subset   # SCAN outside the subset
     .venv/bin/python benchmarks/pool/build_pool.py --summary [--preset kpoint]
 """
 
@@ -123,6 +124,8 @@ def main() -> None:
                         help="label compounds and the O2 reference before the metals (their k-mesh HF can run past 40 minutes)")
     parser.add_argument("--pairs-with", default=None, choices=[f.value for f in Fidelity],
                         help="label only members already done at this fidelity (multi-fidelity pairs first)")
+    parser.add_argument("--beyond-subset", action="store_true",
+                        help="label SCAN and HSE06 for the chosen members outside the SCAN/HSE06 subset too (use with --members)")
     parser.add_argument("--members", nargs="+", default=None, metavar="PATTERN",
                         help="label only members whose name matches a shell-style pattern, e.g. 'ordered-rocksalt:*'")
     args = parser.parse_args()
@@ -144,7 +147,7 @@ def main() -> None:
             LabelJob(ids[c.canonical_hash()], f, member_settings(c, base[f]))
             for _, c, subset in sorted(chosen, key=lambda m: (args.compounds_first and _is_metal(m[1]), *_member_cost(m[0], m[1])))
             for f in fidelities
-            if subset or f in (Fidelity.PBE, Fidelity.CCSD_T)
+            if subset or args.beyond_subset or f in (Fidelity.PBE, Fidelity.CCSD_T)
         ]
         jobs = [j for j in jobs if stored_done(engine, j.structure_id, j.fidelity, j.settings) is None]
         if args.pairs_with:
