@@ -42,6 +42,7 @@ from mfdisco.platform.campaign_data import (
     LabelledStructure, descriptor_table, hulls, import_pool, labelled_at, predicted_hull_distances, reference_mu,
 )
 from mfdisco.platform.config import MfdiscoConfig
+from mfdisco.platform.ray_connection import require_gpus
 
 __all__ = ["CampaignRunner", "CampaignOutcome"]
 
@@ -426,24 +427,6 @@ class CampaignRunner:
                     row.divergence, row.pred_ef_ccsd_t_ev_per_atom, row.pred_std_ccsd_t_ev_per_atom or 0.0, *cc[row.structure_id]
                 ))
         return found
-
-
-def require_gpus(gpus: int, resources: dict[str, float]) -> None:
-    """Refuse a campaign whose validator trains on a GPU where the Ray cluster has none.
-
-    Args:
-        gpus: GPUs the validator's training task asks for (``PotentialConfig.gpus``).
-        resources: the cluster's resources (``ray.cluster_resources()``).
-
-    Raises:
-        MfdiscoError: fewer GPUs than asked for; the training task would wait for one forever.
-    """
-    offered = float(resources.get("GPU", 0.0))
-    if offered < gpus:
-        raise MfdiscoError(
-            f"validator.device asks for a CUDA device but the Ray cluster offers {offered:g} GPUs: "
-            "set validator.device to cpu, or start a Ray node with a GPU"
-        )
 
 
 def _at_expected_volume(crystals: list, known: list) -> list:

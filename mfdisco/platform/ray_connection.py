@@ -7,7 +7,9 @@ import os
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["RayConfig", "connect_ray"]
+from mfdisco.core import MfdiscoError
+
+__all__ = ["RayConfig", "connect_ray", "require_gpus"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,3 +59,21 @@ def connect_ray(config: RayConfig | None = None) -> None:
         dashboard_port=config.dashboard_port,
         logging_level=logging.WARNING,
     )
+
+
+def require_gpus(gpus: int, resources: dict[str, float]) -> None:
+    """Refuse a campaign whose validator trains on a GPU where the Ray cluster has none.
+
+    Args:
+        gpus: GPUs the validator's training task asks for (``PotentialConfig.gpus``).
+        resources: the cluster's resources (``ray.cluster_resources()``).
+
+    Raises:
+        MfdiscoError: fewer GPUs than asked for; the training task would wait for one forever.
+    """
+    offered = float(resources.get("GPU", 0.0))
+    if offered < gpus:
+        raise MfdiscoError(
+            f"validator.device asks for a CUDA device but the Ray cluster offers {offered:g} GPUs: "
+            "set validator.device to cpu, or start a Ray node with a GPU"
+        )

@@ -128,13 +128,3 @@ def test_kill_driver_mid_labelling_then_resume(tmp_path: Path) -> None:
     assert len(rows) == 2 * n_selected  # exact: PBE and CCSD(T) of each selected candidate
     assert len({(s, f) for s, f, _ in rows}) == len(rows)  # no duplicate calculation rows
     assert all(attempts == 1 for _, _, attempts in rows)  # a label lost in flight was computed once more, never twice
-
-
-def test_a_gpu_validator_is_refused_on_a_cluster_without_gpus() -> None:
-    from mfdisco.core import MfdiscoError
-    from mfdisco.platform.campaign import require_gpus
-
-    require_gpus(0, {"CPU": 2.0})
-    require_gpus(1, {"CPU": 2.0, "GPU": 1.0})
-    with pytest.raises(MfdiscoError, match="validator.device asks for a CUDA device but the Ray cluster offers 0 GPUs"):
-        require_gpus(1, {"CPU": 2.0})
