@@ -219,20 +219,18 @@ class CampaignRunner:
         ef_cc = np.array([s.formation_per_atom["ccsd_t"] for s in kept])
         divergence = scores.divergence(ef_pbe, ef_cc, campaign.divergence)
         prints = fingerprints([s.crystal for s in kept])
+        std_cc = np.array([s.std_per_atom["ccsd_t"] for s in kept])
+        labelled_cc = self._labelled(Fidelity.CCSD_T)  # every system: a hull takes only the entries of its own
         if campaign.uncertainty == "diversity":
-            labelled = [item.crystal for item in self._labelled(Fidelity.CCSD_T)]
-            uncertainty = scores.nearest_distances(prints, fingerprints(labelled))
+            uncertainty = scores.nearest_distances(prints, fingerprints([item.crystal for item in labelled_cc]))
             uncertainty = np.where(np.isfinite(uncertainty), uncertainty, 0.0)
         else:
-            uncertainty = np.array([s.std_per_atom["ccsd_t"] for s in kept])
-        e_hull_cc = predicted_hull_distances(
-            self._labelled(Fidelity.CCSD_T, campaign.elements), [s.crystal for s in kept], [s.energy_per_atom["ccsd_t"] for s in kept]
-        )
+            uncertainty = std_cc
+        e_hull_cc = predicted_hull_distances(labelled_cc, [s.crystal for s in kept], [s.energy_per_atom["ccsd_t"] for s in kept])
         if mode == "selection":
             combined = scores.combined_score(divergence, uncertainty, campaign.weight_divergence, campaign.weight_uncertainty)
             ranking = combined
             if campaign.stability_window_ev_per_atom is not None:
-                std_cc = np.array([s.std_per_atom["ccsd_t"] for s in kept])
                 inside = scores.within_stability_window(e_hull_cc, std_cc, campaign.stability_window_ev_per_atom, campaign.stability_window_z)
                 ranking = scores.window_first(combined, inside)
         else:
