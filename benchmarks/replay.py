@@ -69,7 +69,7 @@ def truth(crystals: list, labels: dict, fidelity: Fidelity, known: set[int] | No
 def run_seed(strategy: str, seed: int, crystals, labels, elements, hits, args) -> tuple[list[int], list[int]]:
     """Cumulative hits after each CCSD(T) calculation, and the compounds selected in order."""
     from mfdisco.validator.config import PotentialConfig
-    from mfdisco.validator.ensemble import train_ensemble
+    from mfdisco.validator.ensemble import formation_energies, train_ensemble
     from mfdisco.validator.samples import samples_from_labels
 
     rng = np.random.default_rng(seed)
@@ -93,7 +93,7 @@ def run_seed(strategy: str, seed: int, crystals, labels, elements, hits, args) -
             candidates = [crystals[i] for i in pool]
             prediction = ensemble.predict(candidates, [Fidelity.PBE, Fidelity.CCSD_T])  # [N, 2] eV/atom
             if strategy in ("divergence", "div_window"):
-                _, formation = ensemble.formation_energy_per_atom(candidates, mu, [Fidelity.PBE, Fidelity.CCSD_T])
+                formation = formation_energies(candidates, prediction.energy_per_atom, prediction.fidelities, mu)
                 prints = fingerprints(candidates)
                 u = nearest_distances(prints, fingerprints([crystals[i] for i in sorted(known)]))
                 s = combined_score(divergence(formation[:, 0], formation[:, 1]), u)

@@ -26,7 +26,7 @@ from mfdisco.validator.model import MultiFidelityMACE
 from mfdisco.validator.samples import Sample, training_set_hash
 from mfdisco.validator.training import evaluate, predict_samples, train_potential
 
-__all__ = ["MaceEnsemble", "train_ensemble", "bootstrap_resample"]
+__all__ = ["MaceEnsemble", "train_ensemble", "bootstrap_resample", "formation_energies"]
 
 logger = logging.getLogger(__name__)
 
@@ -152,17 +152,37 @@ class MaceEnsemble:
             KeyError: naming a fidelity or element without a reference energy.
         """
         prediction = self.predict(crystals, fidelities)
-        formation = prediction.energy_per_atom.copy()
-        for column, fidelity in enumerate(prediction.fidelities):
-            if fidelity.value not in reference_energy_per_atom:
-                raise KeyError(f"no reference energies at fidelity {fidelity.value!r}")
-            mu = reference_energy_per_atom[fidelity.value]
-            for row, crystal in enumerate(crystals):
-                missing = [e for e in crystal.species if e not in mu]
-                if missing:
-                    raise KeyError(f"no {fidelity.value} reference energy for element(s) {sorted(set(missing))}")
-                formation[row, column] -= float(np.mean([mu[e] for e in crystal.species]))
-        return prediction.fidelities, formation
+        return prediction.fidelities, formation_energies(crystals, prediction.energy_per_atom, prediction.fidelities, reference_energy_per_atom)
+
+
+def formation_energies(
+    crystals: Sequence[Crystal], energy_per_atom: np.ndarray, fidelities: Sequence[Fidelity], reference_energy_per_atom: Mapping[str, Mapping[str, float]]
+) -> np.ndarray:
+    """ΔE_f (eV/atom) = E/N − Σ_e x_e μ_e,f of predicted energies per atom.
+
+    Args:
+        crystals: the structures.
+        energy_per_atom: [N, F] predicted energies per atom (eV/atom), a column per fidelity.
+        fidelities: the F fidelities of the columns.
+        reference_energy_per_atom: ``{fidelity: {element: μ (eV/atom)}}``.
+
+    Returns:
+        [N, F] formation energies per atom.
+
+    Raises:
+        KeyError: naming a fidelity or element without a reference energy.
+    """
+    formation = np.array(energy_per_atom, dtype=float)
+    for column, fidelity in enumerate(fidelities):
+        if fidelity.value not in reference_energy_per_atom:
+            raise KeyError(f"no reference energies at fidelity {fidelity.value!r}")
+        mu = reference_energy_per_atom[fidelity.value]
+        for row, crystal in enumerate(crystals):
+            missing = [e for e in crystal.species if e not in mu]
+            if missing:
+                raise KeyError(f"no {fidelity.value} reference energy for element(s) {sorted(set(missing))}")
+            formation[row, column] -= float(np.mean([mu[e] for e in crystal.species]))
+    return formation
 
 
 def bootstrap_resample(samples: Sequence[Sample], rng: np.random.Generator, min_labels: int = 1) -> list[Sample]:
