@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from mfdisco.core import Crystal, Fidelity
+from mfdisco.core import Crystal, Fidelity, formation_energy_per_atom
 
 __all__ = [
     "ScoredCandidate",
@@ -163,9 +163,14 @@ def relax_and_predict(
     for row, (crystal, steps, kept) in enumerate(relaxed):
         energies = {f.value: float(prediction.energy_per_atom[row, k]) for k, f in enumerate(prediction.fidelities)}
         stds = {f.value: float(prediction.energy_per_atom_std[row, k]) for k, f in enumerate(prediction.fidelities)}
-        formation: dict[str, float | None] = {}
-        for fidelity, energy in energies.items():
-            mu = reference_mu.get(fidelity, {})
-            formation[fidelity] = energy - float(np.mean([mu[e] for e in crystal.species])) if all(e in mu for e in crystal.species) else None
+        formation = {fidelity: _formation_or_none(crystal, energy, reference_mu.get(fidelity, {})) for fidelity, energy in energies.items()}
         scored.append(ScoredCandidate(crystal, steps, kept, energies, stds, formation))
     return scored
+
+
+def _formation_or_none(crystal: Crystal, energy_per_atom: float, mu: Mapping[str, float]) -> float | None:
+    """ΔE_f (eV/atom), or None when an element has no reference energy at that fidelity."""
+    try:
+        return formation_energy_per_atom(crystal, energy_per_atom, mu)
+    except KeyError:
+        return None

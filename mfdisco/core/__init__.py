@@ -6,6 +6,7 @@ This package imports nothing else of the project.
 from mfdisco.core.crystal import MIN_VOLUME_A3, Crystal, atomic_number, element_symbol, element_symbols
 from mfdisco.core.errors import InvalidCrystalError, MfdiscoError, StructureFormatError
 from mfdisco.core.fidelity import Fidelity
+from mfdisco.core.formation import formation_energy_per_atom
 from mfdisco.core.label import LABEL_STATUSES, Label, LabelStatus
 from mfdisco.core.prediction import Prediction
 from mfdisco.core.hashing import HASH_VERSION, canonical_hash, primitive_standard_cell
@@ -56,6 +57,7 @@ __all__ = [
     "StructureFormatError",
     "atomic_number",
     "element_symbols",
+    "formation_energy_per_atom",
     "canonical_hash",
     "check_structure",
     "closest_pair",

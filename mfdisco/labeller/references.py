@@ -20,15 +20,12 @@ energies of metal-containing compounds at CCSD(T) are then limited by the refere
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Mapping
-
 from ase.data import atomic_numbers as ase_atomic_numbers
 from ase.data import reference_states
 
 from sqlalchemy import Engine
 
-from mfdisco.core import Crystal, Fidelity
+from mfdisco.core import Crystal, Fidelity, formation_energy_per_atom
 from mfdisco.db import NewStructure, add_structures, find_calculation, get_structure, structure_to_crystal
 from mfdisco.generator.datasets import builtin_prototypes
 from mfdisco.labeller.settings import LabelSettings, settings_hash
@@ -37,7 +34,6 @@ __all__ = [
     "TRIPLET_ELEMENTS",
     "reference_crystal",
     "reference_settings",
-    "formation_energy_per_atom",
     "store_references",
     "reference_jobs",
     "formation_energies",
@@ -71,22 +67,6 @@ def reference_settings(element: str, settings: LabelSettings) -> LabelSettings:
     if element not in TRIPLET_ELEMENTS:
         return settings
     return settings.model_copy(update={"magmoms": {**settings.magmoms, element: 1.0}})
-
-
-def formation_energy_per_atom(
-    crystal: Crystal, energy_ev: float, reference_energy_per_atom_ev: Mapping[str, float]
-) -> float:
-    """ΔE_f in eV/atom from the compound's total energy (eV) and each element's μ_e (eV/atom).
-
-    Raises:
-        KeyError: naming an element without a reference energy.
-    """
-    counts = Counter(crystal.species)
-    missing = sorted(set(counts) - set(reference_energy_per_atom_ev))
-    if missing:
-        raise KeyError(f"no reference energy for {', '.join(missing)}")
-    reference = sum(n * reference_energy_per_atom_ev[element] for element, n in counts.items())
-    return (energy_ev - reference) / crystal.num_sites
 
 
 def store_references(engine: Engine, elements: list[str]) -> dict[str, int]:
@@ -131,7 +111,7 @@ def formation_energies(
         if absent:
             missing[structure_id] = f"no done {fidelity.value} reference label for {', '.join(absent)}"
             continue
-        energies[structure_id] = formation_energy_per_atom(crystal, label.energy_ev, {e: mu[e] for e in crystal.elements})
+        energies[structure_id] = formation_energy_per_atom(crystal, label.energy_ev / crystal.num_sites, {e: mu[e] for e in crystal.elements})
     return energies, missing
 
 

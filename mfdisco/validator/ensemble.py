@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mfdisco.core import Crystal, Fidelity, Prediction
+from mfdisco.core import Crystal, Fidelity, Prediction, formation_energy_per_atom
 from mfdisco.validator.calibration import expected_calibration_error
 from mfdisco.validator.recalibration import Recalibration, fit_recalibration
 from mfdisco.validator.config import PotentialConfig
@@ -178,10 +178,10 @@ def formation_energies(
             raise KeyError(f"no reference energies at fidelity {fidelity.value!r}")
         mu = reference_energy_per_atom[fidelity.value]
         for row, crystal in enumerate(crystals):
-            missing = [e for e in crystal.species if e not in mu]
-            if missing:
-                raise KeyError(f"no {fidelity.value} reference energy for element(s) {sorted(set(missing))}")
-            formation[row, column] -= float(np.mean([mu[e] for e in crystal.species]))
+            try:
+                formation[row, column] = formation_energy_per_atom(crystal, formation[row, column], mu)
+            except KeyError as error:
+                raise KeyError(f"{fidelity.value}: {error.args[0]}") from None
     return formation
 
 
