@@ -4,6 +4,11 @@ Members (2-6 atoms, deduplicated by canonical hash), from the built-in prototype
 default element list:
     elemental references (fcc, bcc, hcp metals; the O2 molecular crystal);
     binary and ternary oxides (rocksalt, cubic perovskite, fluorite, rutile);
+    polymorphs of the alkaline-earth monoxides: cesium chloride (B2, 8-fold) for Mg, Ca,
+    Sr, Ba and zincblende (B3, 4-fold) where Shannon has the 4-fold radius (Mg), with
+    d(A-O) the sum of the Shannon radii at that coordination. Rocksalt is their ground
+    state, so they put competing, mostly unstable structures of one composition in the
+    pool (PBE and CCSD(T) disagree on such polymorph energies: a test the hull needs);
     perturbed variants of each oxide (random displacements sigma = 0.05 Å, random
     strain up to 2 %), two per oxide and three per rocksalt;
     substituted variants: ordered rocksalt A B O2 (4 atoms, cations in alternate (001)
@@ -22,17 +27,20 @@ from itertools import combinations
 import numpy as np
 
 from mfdisco.core import Crystal
-from mfdisco.generator.datasets import builtin_prototypes
+from mfdisco.generator.datasets import builtin_prototypes, prototypes, shannon_radius
 from mfdisco.labeller.references import reference_settings
 from mfdisco.labeller.settings import LabelSettings
 
-__all__ = ["SEED", "SUBSET_SIZE", "pool_members", "perturbed", "ordered_rocksalt", "ordered_rutile", "member_settings", "matching_members"]
+__all__ = ["SEED", "SUBSET_SIZE", "pool_members", "monoxide_polymorphs", "perturbed", "ordered_rocksalt", "ordered_rutile", "member_settings", "matching_members"]
 
 SEED = 20261122
 SUBSET_SIZE = 64
 _OXIDES = ("rocksalt", "perovskite", "fluorite", "rutile")
 _DIVALENT = ("Mg", "Ca", "Sr", "Ba", "Mn", "Fe", "Co", "Ni", "Zn")
 _TETRAVALENT = ("Ti", "V", "Cr", "Mn", "Co", "Ni")
+_POLYMORPH_CATIONS = ("Mg", "Ca", "Sr", "Ba")
+#: name, builder (cation, anion, bond in Å) and the Shannon coordination of cation and O.
+_POLYMORPHS = (("cesium-chloride", prototypes.cesium_chloride, "VIII"), ("zincblende", prototypes.zincblende, "IV"))
 
 
 def pool_members() -> list[tuple[str, Crystal, bool]]:
@@ -59,7 +67,23 @@ def pool_members() -> list[tuple[str, Crystal, bool]]:
         unique.setdefault(crystal.canonical_hash(), (name, crystal))
     ordered = list(unique.values())
     subset = _high_fidelity_subset([n for n, _ in ordered], rng)
-    return [(name, crystal, name in subset) for name, crystal in ordered]
+    polymorphs = [(n, c) for n, c in monoxide_polymorphs() if c.canonical_hash() not in unique]  # after the seeded draws: they move no other member
+    return [(name, crystal, name in subset) for name, crystal in ordered] + [(n, c, False) for n, c in polymorphs]
+
+
+def monoxide_polymorphs() -> list[tuple[str, Crystal]]:
+    """Cesium-chloride and zincblende AO for the alkaline earths that have the Shannon radii.
+
+    d(A-O) = r(A²⁺) + r(O²⁻) at the polymorph's coordination (8 or 4), as the built-in
+    rocksalts use the 6-fold radii: B2 MgO gets 2.31 Å against rocksalt's 2.12.
+    """
+    found = []
+    for prototype, build, coordination in _POLYMORPHS:
+        for cation in _POLYMORPH_CATIONS:
+            radii = shannon_radius(cation, 2, coordination), shannon_radius("O", -2, coordination)
+            if None not in radii:
+                found.append((f"{prototype}:{cation}O", build(cation, "O", sum(radii))))
+    return found
 
 
 def perturbed(crystal: Crystal, rng: np.random.Generator) -> Crystal:

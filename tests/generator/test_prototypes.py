@@ -25,6 +25,10 @@ def _first_shell(crystal: Crystal, site: int) -> tuple[int, float]:
     ("build", "site", "coordination", "bond"),
     [
         (lambda: prototypes.rocksalt("Mg", "O", 2.12), 0, 6, 2.12),
+        (lambda: prototypes.cesium_chloride("Cs", "Cl", 3.57), 0, 8, 3.57),
+        (lambda: prototypes.cesium_chloride("Cs", "Cl", 3.57), 1, 8, 3.57),
+        (lambda: prototypes.zincblende("Zn", "S", 2.34), 0, 4, 2.34),
+        (lambda: prototypes.zincblende("Zn", "S", 2.34), 1, 4, 2.34),
         (lambda: prototypes.perovskite("Sr", "Ti", "O", 1.96), 1, 6, 1.96),
         (lambda: prototypes.perovskite("Sr", "Ti", "O", 1.96), 0, 12, 1.96 * np.sqrt(2)),
         (lambda: prototypes.fluorite("Ce", "O", 2.35), 0, 8, 2.35),

@@ -38,3 +38,19 @@ def test_members_are_chosen_by_name_pattern_and_a_pattern_matching_nothing_is_re
     assert matching_members(members, None) == members
     with pytest.raises(ValueError, match="'rocksalt:XyO'"):
         matching_members(members, ["rocksalt:MgO", "rocksalt:XyO"])
+
+
+def test_monoxide_polymorphs_have_the_coordination_of_their_prototype_and_come_last() -> None:
+    """B2 and B3 AO, bond = sum of the Shannon radii at 8- and 4-fold coordination, after the seeded members."""
+    members = pool_members()
+    names = [name for name, *_ in members]
+    polymorphs = {n: c for n, c, _ in members if n.split(":")[0] in ("cesium-chloride", "zincblende")}
+    assert set(polymorphs) == {"cesium-chloride:MgO", "cesium-chloride:CaO", "cesium-chloride:SrO", "cesium-chloride:BaO", "zincblende:MgO"}
+    assert names[-len(polymorphs):] == list(polymorphs)  # appended: the seeded subset and perturbations are unchanged
+    assert not any(subset for n, _, subset in members if n in polymorphs)
+    b2, rocksalt = polymorphs["cesium-chloride:MgO"].to_pymatgen(), next(c for n, c, _ in members if n == "rocksalt:MgO").to_pymatgen()
+    b2_bonds = sorted(n.nn_distance for n in b2.get_neighbors(b2[0], 2.5))
+    assert len(b2_bonds) == 8 and b2_bonds[0] == pytest.approx(0.89 + 1.42, abs=1e-3)  # Shannon Mg2+ VIII + O2- VIII
+    assert min(n.nn_distance for n in rocksalt.get_neighbors(rocksalt[0], 2.5)) == pytest.approx(0.72 + 1.40, abs=1e-3)
+    zincblende = polymorphs["zincblende:MgO"].to_pymatgen()
+    assert len(zincblende.get_neighbors(zincblende[0], 2.1)) == 4

@@ -7,6 +7,8 @@ give that bond length. The bond lengths come from ionic radii (see
 
 Prototypes (Strukturbericht designation, space group):
     rocksalt AX (B1, Fm-3m): a = 2 d(A-X).
+    cesium chloride AX (B2, Pm-3m): a = 2 d(A-X) / √3 (cubic 8-fold A and X).
+    zincblende AX (B3, F-43m): a = 4 d(A-X) / √3 (tetrahedral A and X).
     cubic perovskite ABX3 (E2₁, Pm-3m): a = 2 d(B-X) (octahedral B).
     normal spinel AB2X4 (H1₁, Fd-3m): A tetrahedral at 8a, B octahedral at 16d,
         X at 32e (u, u, u) in origin choice 2; d(A-X) = a √3 (u - 1/8) and
@@ -30,6 +32,8 @@ from mfdisco.core import Crystal
 
 __all__ = [
     "rocksalt",
+    "cesium_chloride",
+    "zincblende",
     "perovskite",
     "spinel",
     "spinel_parameters",
@@ -63,6 +67,17 @@ def _from_conventional(fractional_in_conventional: list[list[float]], a: float, 
 def rocksalt(cation: str, anion: str, bond: float) -> Crystal:
     """Rocksalt AX, 2 atoms; ``bond`` = d(A-X) in Å."""
     return _from_conventional([[0, 0, 0], [0.5, 0.5, 0.5]], 2.0 * bond, [cation, anion])
+
+
+def cesium_chloride(cation: str, anion: str, bond: float) -> Crystal:
+    """Cesium chloride AX (B2), 2 atoms; ``bond`` = d(A-X) in Å along the cube diagonal, a = 2 d / √3."""
+    a = 2.0 * bond / math.sqrt(3.0)
+    return Crystal.from_species(np.eye(3) * a, [cation, anion], [[0, 0, 0], [0.5, 0.5, 0.5]])
+
+
+def zincblende(cation: str, anion: str, bond: float) -> Crystal:
+    """Zincblende AX (B3), 2 atoms; ``bond`` = d(A-X) in Å, a = 4 d / √3."""
+    return _from_conventional([[0, 0, 0], [0.25, 0.25, 0.25]], 4.0 * bond / math.sqrt(3.0), [cation, anion])
 
 
 def perovskite(a_site: str, b_site: str, anion: str, bond_b: float) -> Crystal:
