@@ -20,8 +20,12 @@ Energies of different fidelities or settings are never mixed: call once per fide
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 
 __all__ = ["HullEntry", "HullResult", "hull_distances", "distances_to_known_hull"]
 
@@ -56,36 +60,14 @@ def hull_distances(entries: Sequence[HullEntry]) -> dict[Hashable, HullResult]:
     Raises:
         ValueError: an entry with no atoms or a non-finite energy (naming its key).
     """
-    from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
-    from pymatgen.core import Composition
-
     _check_entries(entries, "hull entry")
-    elements_present = {e for entry in entries if len(entry.system) == 1 for e in entry.system}
-    results: dict[Hashable, HullResult] = {}
-    diagrams: dict[frozenset[str], tuple[PhaseDiagram, dict[Hashable, PDEntry]]] = {}
-    for entry in entries:
-        system = entry.system
-        missing = sorted(system - elements_present)
-        if missing:
-            logger.warning("no hull for %r: no elemental entry of %s at this fidelity", entry.key, ", ".join(missing))
-            continue
-        if system not in diagrams:
-            members = [e for e in entries if e.system <= system]
-            pd_entries = {e.key: PDEntry(Composition(dict(e.composition)), e.energy_ev) for e in members}
-            diagrams[system] = (PhaseDiagram(list(pd_entries.values())), pd_entries)
-        diagram, pd_entries = diagrams[system]
-        pd_entry = pd_entries[entry.key]
-        results[entry.key] = HullResult(
+    return {
+        entry.key: HullResult(
             formation_energy_per_atom_ev=float(diagram.get_form_energy_per_atom(pd_entry)),
             e_above_hull_per_atom_ev=max(0.0, float(diagram.get_e_above_hull(pd_entry, allow_negative=True))),
         )
-    return results
-
-
-def _check_entries(entries: Sequence[HullEntry], role: str) -> None:
-    for entry in entries:
-        if sum(entry.composition.values()) <= 0 or not entry.energy_ev == entry.energy_ev or abs(entry.energy_ev) == float("inf"):
-            raise ValueError(f"{role} {entry.key!r} needs atoms and a finite energy, got {dict(entry.composition)} and {entry.energy_ev}")
+        for entry, diagram, pd_entry in _against_hull(entries, entries, "structure")
+    }
 
 
 def distances_to_known_hull(known: Sequence[HullEntry], candidates: Sequence[HullEntry]) -> dict[Hashable, float]:
@@ -106,22 +88,32 @@ def distances_to_known_hull(known: Sequence[HullEntry], candidates: Sequence[Hul
     Raises:
         ValueError: an entry with no atoms or a non-finite energy (naming its key).
     """
+    _check_entries(known, "hull entry")
+    _check_entries(candidates, "candidate")
+    return {c.key: float(diagram.get_e_above_hull(pd_entry, allow_negative=True)) for c, diagram, pd_entry in _against_hull(known, candidates, "candidate")}
+
+
+def _check_entries(entries: Sequence[HullEntry], role: str) -> None:
+    for entry in entries:
+        if sum(entry.composition.values()) <= 0 or not entry.energy_ev == entry.energy_ev or abs(entry.energy_ev) == float("inf"):
+            raise ValueError(f"{role} {entry.key!r} needs atoms and a finite energy, got {dict(entry.composition)} and {entry.energy_ev}")
+
+
+def _against_hull(known: Sequence[HullEntry], targets: Sequence[HullEntry], role: str) -> Iterator[tuple[HullEntry, PhaseDiagram, PDEntry]]:
+    """Each target with the phase diagram of the ``known`` entries of its chemical system (one per system).
+
+    A target is skipped, and logged, when one of its elements has no elemental entry in ``known``.
+    """
     from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
     from pymatgen.core import Composition
 
-    _check_entries(known, "hull entry")
-    _check_entries(candidates, "candidate")
     elements_present = {e for entry in known if len(entry.system) == 1 for e in entry.system}
     diagrams: dict[frozenset[str], PhaseDiagram] = {}
-    out: dict[Hashable, float] = {}
-    for candidate in candidates:
-        missing = sorted(candidate.system - elements_present)
+    for target in targets:
+        missing = sorted(target.system - elements_present)
         if missing:
-            logger.warning("no hull for candidate %r: no elemental entry of %s at this fidelity", candidate.key, ", ".join(missing))
+            logger.warning("no hull for %s %r: no elemental entry of %s at this fidelity", role, target.key, ", ".join(missing))
             continue
-        if candidate.system not in diagrams:
-            members = [PDEntry(Composition(dict(e.composition)), e.energy_ev) for e in known if e.system <= candidate.system]
-            diagrams[candidate.system] = PhaseDiagram(members)
-        entry = PDEntry(Composition(dict(candidate.composition)), candidate.energy_ev)
-        out[candidate.key] = float(diagrams[candidate.system].get_e_above_hull(entry, allow_negative=True))
-    return out
+        if target.system not in diagrams:
+            diagrams[target.system] = PhaseDiagram([PDEntry(Composition(dict(e.composition)), e.energy_ev) for e in known if e.system <= target.system])
+        yield target, diagrams[target.system], PDEntry(Composition(dict(target.composition)), target.energy_ev)
