@@ -17,6 +17,13 @@ converted to eV/atom. They are enthalpies at room temperature; the labels are el
 energies at 0 K without zero-point energy, a difference of order 0.01-0.05 eV/atom for
 these oxides, so agreement better than that is not meaningful. The pool's perovskites are
 cubic (CaTiO₃ is orthorhombic in nature, some 0.05 eV/atom lower).
+
+Polymorphs (prototypes of one formula, perturbed variants left out) get a second table:
+each one's energy above the formula's lowest CCSD(T) prototype, ΔE = E/N − E_ground/N, at
+PBE and at CCSD(T), and the CCSD(T) difference split into its Hartree-Fock part (on the
+k-mesh where the preset has one) and its CCSD + (T) correlation part (at Γ, in the cell
+or supercell the preset correlates), read from the labels' details. Where PBE and CCSD(T)
+disagree, the split says whether the mean-field or the Γ correlation carries it.
 """
 
 from __future__ import annotations
@@ -107,6 +114,53 @@ def compound_rows(entries: list[PoolEntry]) -> list[CompoundRow]:
     return sorted(rows.values(), key=lambda r: (r.formula, r.name))
 
 
+@dataclass
+class PolymorphRow:
+    """A prototype's energy above its formula's lowest CCSD(T) prototype (eV/atom)."""
+
+    name: str
+    ground: str
+    above_ground: dict[Fidelity, float]
+    hf_part: float
+    correlation_part: float
+
+
+def polymorph_rows(entries: list[PoolEntry]) -> list[PolymorphRow]:
+    """ΔE to the lowest CCSD(T) prototype of the same formula, for formulas with several prototypes.
+
+    Only members with done PBE and CCSD(T) labels count; perturbed variants are not
+    polymorphs. The CCSD(T) ΔE is split into HF and correlation (CCSD + (T)) parts from
+    the label details (``e_hf_ev``, ``e_ccsd_corr_ev``, ``e_t_ev``, per cell).
+    """
+    labels: dict[str, dict[Fidelity, PoolEntry]] = {}
+    for entry in entries:
+        if entry.label.status == "done" and not entry.name.startswith("perturbed") and len(set(entry.crystal.species)) > 1:
+            labels.setdefault(entry.name, {})[entry.label.fidelity] = entry
+    paired = {n: by for n, by in labels.items() if {Fidelity.PBE, Fidelity.CCSD_T} <= set(by)}
+    by_formula: dict[str, list[str]] = {}
+    for name, by in paired.items():
+        by_formula.setdefault(by[Fidelity.CCSD_T].crystal.reduced_formula, []).append(name)
+    rows = []
+    for names in by_formula.values():
+        if len(names) < 2:
+            continue
+        per_atom = {n: {f: paired[n][f].label.energy_per_atom_ev for f in (Fidelity.PBE, Fidelity.CCSD_T)} for n in names}
+        parts = {n: _ccsd_t_parts_per_atom(paired[n][Fidelity.CCSD_T]) for n in names}
+        ground = min(names, key=lambda n: per_atom[n][Fidelity.CCSD_T])
+        for name in sorted(set(names) - {ground}):
+            rows.append(PolymorphRow(
+                name, ground, {f: per_atom[name][f] - per_atom[ground][f] for f in (Fidelity.PBE, Fidelity.CCSD_T)},
+                parts[name][0] - parts[ground][0], parts[name][1] - parts[ground][1],
+            ))
+    return rows
+
+
+def _ccsd_t_parts_per_atom(entry: PoolEntry) -> tuple[float, float]:
+    """(HF, CCSD + (T) correlation) energy per atom (eV/atom) of a CCSD(T) label."""
+    details, atoms = entry.label.details, entry.crystal.num_sites
+    return details["e_hf_ev"] / atoms, (details["e_ccsd_corr_ev"] + details["e_t_ev"]) / atoms
+
+
 def mean_absolute_error_to_experiment(rows: list[CompoundRow], fidelity: Fidelity) -> tuple[float, int]:
     """(MAE of ΔE_f against experiment in eV/atom, number of compounds) at one fidelity; nan when none."""
     errors = [abs(r.formation[fidelity] - r.experiment) for r in rows if r.experiment is not None and fidelity in r.formation]
@@ -138,6 +192,12 @@ def main() -> None:
     wrong = [r for r in rows if r.pbe_call]
     paired = sum(1 for r in rows if Fidelity.PBE in r.above_hull and Fidelity.CCSD_T in r.above_hull)
     print(f"PBE wrong calls: {len(wrong)} of {paired} compounds with both labels" + "".join(f"; {r.name} ({r.pbe_call})" for r in wrong))
+    polymorphs = polymorph_rows(entries)
+    if polymorphs:
+        print("\npolymorphs: energy above the formula's lowest CCSD(T) prototype (eV/atom)")
+        print(f"{'member':<28} {'ground':<16} {'ΔE pbe':>8} {'ΔE ccsd_t':>10} {'HF part':>8} {'corr part':>10}")
+        for row in polymorphs:
+            print(f"{row.name:<28} {row.ground:<16} {row.above_ground[Fidelity.PBE]:>+8.3f} {row.above_ground[Fidelity.CCSD_T]:>+10.3f} {row.hf_part:>+8.3f} {row.correlation_part:>+10.3f}")
 
 
 if __name__ == "__main__":

@@ -60,3 +60,25 @@ def test_experiment_is_per_atom_and_scored_only_where_tabulated() -> None:
     mae, count = module.mean_absolute_error_to_experiment(rows, Fidelity.CCSD_T)
     assert count == 1 and mae == pytest.approx(abs(-1.0 - ground.experiment))
     assert math.isnan(module.mean_absolute_error_to_experiment(rows, Fidelity.HSE06)[0])
+
+
+def _with_parts(entry: PoolEntry, hf_per_atom: float) -> PoolEntry:
+    """A CCSD(T) label whose details split its energy into HF and CCSD + (T) correlation (per cell)."""
+    n = entry.crystal.num_sites
+    correlation = entry.label.energy_ev - hf_per_atom * n
+    details = {"e_hf_ev": hf_per_atom * n, "e_ccsd_corr_ev": 0.75 * correlation, "e_t_ev": 0.25 * correlation}
+    return PoolEntry(entry.name, entry.crystal, entry.subset, Label(**{**entry.label.__dict__, "details": details}))
+
+
+def test_polymorphs_split_the_ccsd_t_difference_into_hf_and_correlation() -> None:
+    module = _module()
+    entries = [e for e in _pool() if e.label.status == "done"]
+    entries += [_entry("cesium-chloride:MgO", ["Mg", "O"], Fidelity.PBE, -3.0), _entry("cesium-chloride:MgO", ["Mg", "O"], Fidelity.CCSD_T, -3.7)]
+    hf = {"rocksalt:MgO": -3.2, "cesium-chloride:MgO": -3.1, "perturbed0:rocksalt:MgO": -3.0}
+    entries = [_with_parts(e, hf[e.name]) if e.label.fidelity == Fidelity.CCSD_T and e.name in hf else e for e in entries]
+    (row,) = module.polymorph_rows(entries)  # the perturbed variant is not a polymorph; Mg and O2 are elements
+    assert (row.name, row.ground) == ("cesium-chloride:MgO", "rocksalt:MgO")
+    assert row.above_ground[Fidelity.PBE] == pytest.approx(0.5)
+    assert row.above_ground[Fidelity.CCSD_T] == pytest.approx(0.3)
+    assert row.hf_part == pytest.approx(0.1) and row.correlation_part == pytest.approx(0.2)
+    assert module.polymorph_rows([e for e in entries if e.name != "rocksalt:MgO"]) == []  # one prototype left: no polymorph
