@@ -29,11 +29,6 @@ import os
 import time
 
 
-def _per_atom_parts(details: dict, atoms: int) -> dict[str, float]:
-    """HF, CCSD correlation and (T) energies of a CCSD(T) label per atom (eV/atom)."""
-    return {"hf": details["e_hf_ev"] / atoms, "corr": (details["e_ccsd_corr_ev"] + details["e_t_ev"]) / atoms}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cations", nargs="+", default=["Mg", "Ca", "Sr", "Ba"])
@@ -44,6 +39,7 @@ def main() -> None:
     from mfdisco.active_loop.config import DEFAULT_POOL_FILE
     from mfdisco.core import Fidelity
     from mfdisco.labeller import label
+    from mfdisco.labeller.label import ccsd_t_energy_parts
     from mfdisco.labeller.pool_file import entries_at, read_pool_file
     from mfdisco.labeller.pool_members import ordered_rocksalt, pool_members
     from mfdisco.labeller.presets import preset_settings
@@ -61,7 +57,7 @@ def main() -> None:
             result = label(crystal, Fidelity.CCSD_T, gamma_settings)
             if not result.ok:
                 raise SystemExit(f"{cation}O ({crystal.num_sites} atoms): CCSD(T) {result.status}: {result.error}")
-            values.append((_per_atom_parts(result.details, crystal.num_sites)["corr"], time.perf_counter() - start))
+            values.append((ccsd_t_energy_parts(result, crystal.num_sites)[1], time.perf_counter() - start))
         (two, two_s), (four, four_s) = values
         four_atom[cation] = four
         print(f"{cation + 'O':<9} {two:>14.3f} {four:>14.3f} {four - two:>+11.3f}   ({two_s:.0f} s and {four_s:.0f} s)")
@@ -69,7 +65,7 @@ def main() -> None:
     labels = {}
     for entry in entries_at(read_pool_file(DEFAULT_POOL_FILE), lambda f: preset_settings("kpoint", f)):
         if entry.label.fidelity == Fidelity.CCSD_T and entry.label.status == "done":
-            labels[entry.name] = _per_atom_parts(entry.label.details, entry.crystal.num_sites)
+            labels[entry.name] = dict(zip(("hf", "corr"), ccsd_t_energy_parts(entry.label, entry.crystal.num_sites), strict=True))
     print(f"\n{'ordered rocksalt':<24} {'HF (k-mesh)':>11} {'corr vs 2-atom':>15} {'ΔE_mix':>8} {'corr vs 4-atom':>15} {'ΔE_mix':>8}   (eV/atom)")
     for name, parts in sorted(labels.items()):
         if not name.startswith("ordered-rocksalt:"):

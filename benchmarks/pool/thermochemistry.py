@@ -37,6 +37,7 @@ from pathlib import Path
 from mfdisco.active_loop.config import DEFAULT_POOL_FILE, CampaignConfig
 from mfdisco.active_loop.hull import HullEntry, hull_distances
 from mfdisco.core import Fidelity
+from mfdisco.labeller.label import ccsd_t_energy_parts
 from mfdisco.labeller.pool_file import PoolEntry, entries_at, read_pool_file
 from mfdisco.labeller.presets import PRESETS, preset_settings
 
@@ -145,7 +146,7 @@ def polymorph_rows(entries: list[PoolEntry]) -> list[PolymorphRow]:
         if len(names) < 2:
             continue
         per_atom = {n: {f: paired[n][f].label.energy_per_atom_ev for f in (Fidelity.PBE, Fidelity.CCSD_T)} for n in names}
-        parts = {n: _ccsd_t_parts_per_atom(paired[n][Fidelity.CCSD_T]) for n in names}
+        parts = {n: ccsd_t_energy_parts(paired[n][Fidelity.CCSD_T].label, paired[n][Fidelity.CCSD_T].crystal.num_sites) for n in names}
         ground = min(names, key=lambda n: per_atom[n][Fidelity.CCSD_T])
         for name in sorted(set(names) - {ground}):
             rows.append(PolymorphRow(
@@ -153,12 +154,6 @@ def polymorph_rows(entries: list[PoolEntry]) -> list[PolymorphRow]:
                 parts[name][0] - parts[ground][0], parts[name][1] - parts[ground][1],
             ))
     return rows
-
-
-def _ccsd_t_parts_per_atom(entry: PoolEntry) -> tuple[float, float]:
-    """(HF, CCSD + (T) correlation) energy per atom (eV/atom) of a CCSD(T) label."""
-    details, atoms = entry.label.details, entry.crystal.num_sites
-    return details["e_hf_ev"] / atoms, (details["e_ccsd_corr_ev"] + details["e_t_ev"]) / atoms
 
 
 def mean_absolute_error_to_experiment(rows: list[CompoundRow], fidelity: Fidelity) -> tuple[float, int]:

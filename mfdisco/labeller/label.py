@@ -29,7 +29,7 @@ from mfdisco.labeller.settings import (
 )
 from mfdisco.labeller.supercells import correlation_supercell, supercell_multiple
 
-__all__ = ["label", "failed_label", "software_versions"]
+__all__ = ["label", "failed_label", "software_versions", "ccsd_t_energy_parts"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,22 @@ def failed_label(fidelity: Fidelity, settings: LabelSettings, reason: str, wall_
         wall_time_s=wall_time_s,
         versions=software_versions(),
     )
+
+
+def ccsd_t_energy_parts(result: Label, n_atoms: int) -> tuple[float, float]:
+    """(HF, CCSD + (T) correlation) energy per atom in eV/atom of a done CCSD(T) label.
+
+    From the details every CCSD(T) label stores per cell (``e_hf_ev``, ``e_ccsd_corr_ev``,
+    ``e_t_ev``); for the composite of ``correlation_at_gamma`` the HF part is the k-mesh
+    one and the correlation the Γ one of its correlation cell, per atom.
+
+    Raises:
+        ValueError: ``result`` is not a done CCSD(T) label, or ``n_atoms`` < 1.
+    """
+    if result.fidelity is not Fidelity.CCSD_T or result.status != "done" or n_atoms < 1:
+        raise ValueError(f"HF and correlation parts need a done CCSD(T) label of >= 1 atom, got a {result.status} {result.fidelity.value} label of {n_atoms} atoms")
+    details = result.details
+    return details["e_hf_ev"] / n_atoms, (details["e_ccsd_corr_ev"] + details["e_t_ev"]) / n_atoms
 
 
 def label(crystal: Crystal, fidelity: Fidelity | str, settings: LabelSettings | None = None) -> Label:

@@ -8,6 +8,7 @@ import pytest
 from mfdisco.core import HARTREE_TO_EV, Crystal, Fidelity
 from mfdisco.labeller import LabelSettings, label
 from mfdisco.labeller.cell import build_cell
+from mfdisco.labeller.label import ccsd_t_energy_parts
 from mfdisco.labeller.methods import run_mean_field
 
 
@@ -143,6 +144,10 @@ def test_coupled_cluster_correlation_is_negative_for_an_insulator(lih: Crystal, 
     assert abs(details["e_t_ev"]) < abs(details["e_ccsd_corr_ev"])
     assert result.energy_ev == pytest.approx(details["e_hf_ev"] + details["e_ccsd_corr_ev"] + details["e_t_ev"])
     assert result.forces_ev_per_a is None  # PySCF has no periodic CCSD(T) gradients
+    hf, correlation = ccsd_t_energy_parts(result, lih.num_sites)
+    assert correlation < 0 and (hf + correlation) * lih.num_sites == pytest.approx(result.energy_ev)
+    with pytest.raises(ValueError, match="done CCSD.T. label"):
+        ccsd_t_energy_parts(label(lih, "pbe", fast_settings), lih.num_sites)
 
 
 def test_open_shell_coupled_cluster_runs_unrestricted(fast_settings: LabelSettings) -> None:
