@@ -22,15 +22,17 @@ ratios to random, and how many of the discoveries that PBE misses (more than 0.1
 above the PBE hull) each strategy selected (mean over seeds); saves the cumulative-hit
 curves as a PNG.
 
-    .venv/bin/python benchmarks/replay.py [--preset kpoint] [--seeds 5] [--budget 8] [--k 2] [--initial 2] [--out benchmarks/replay.png]
+    .venv/bin/python benchmarks/replay.py [--preset kpoint] [--exclude PATTERN ...] [--seeds 5] [--budget 8] [--k 2] [--initial 2] [--out benchmarks/replay.png]
 """
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import time
 import warnings
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -48,10 +50,22 @@ STRATEGIES = ("divergence", "div_window", "random", "uncertainty", "pbe_only")
 HIT: float = CampaignConfig.model_fields["hit_threshold_ev_per_atom"].default  # eV/atom, the campaign's discovery threshold
 
 
-def load(path: Path, preset: str = "gamma") -> tuple[list, dict, dict]:
-    """(structures, labels[fidelity][index], is_element[index]) of pool members with PBE and CCSD(T) labels of one preset."""
+def load(path: Path, preset: str = "gamma", exclude: Sequence[str] = ()) -> tuple[list, dict, dict]:
+    """(structures, labels[fidelity][index], is_element[index]) of pool members with PBE and CCSD(T) labels of one preset.
+
+    Members whose name matches a shell-style pattern of ``exclude`` are left out.
+
+    Raises:
+        ValueError: a pattern of ``exclude`` that matches no labelled member (naming it).
+    """
+    entries = entries_at(read_pool_file(path), lambda f: preset_settings(preset, f))
+    unmatched = [p for p in exclude if not any(fnmatch.fnmatchcase(e.name, p) for e in entries)]
+    if unmatched:
+        raise ValueError(f"--exclude: {', '.join(map(repr, unmatched))} match no member labelled at preset {preset!r}")
     by_hash: dict[str, dict] = {}
-    for entry in entries_at(read_pool_file(path), lambda f: preset_settings(preset, f)):
+    for entry in entries:
+        if any(fnmatch.fnmatchcase(entry.name, p) for p in exclude):
+            continue
         if entry.label.status == "done" and entry.label.fidelity in (Fidelity.PBE, Fidelity.CCSD_T):
             item = by_hash.setdefault(entry.crystal.canonical_hash(), {"crystal": entry.crystal, "labels": {}})
             item["labels"][entry.label.fidelity] = entry.label
@@ -127,9 +141,14 @@ def main() -> None:
     parser.add_argument("--window-z", type=float, default=1.0, help="div_window: standard deviations of optimism in the CCSD(T) hull distance")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "replay.png")
     parser.add_argument("--preset", default="gamma", help="the pool's settings family (gamma or kpoint)")
+    parser.add_argument("--exclude", nargs="+", default=[], metavar="PATTERN",
+                        help="leave out members whose name matches, e.g. 'cesium-chloride:*' (labels known to be unreliable)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
-    crystals, labels, elements = load(args.pool, args.preset)
+    try:
+        crystals, labels, elements = load(args.pool, args.preset, args.exclude)
+    except ValueError as error:
+        parser.error(str(error))
     cc_hull = truth(crystals, labels, Fidelity.CCSD_T)
     compounds = [i for i in range(len(crystals)) if not elements[i]]
     hits = {i for i in compounds if i in cc_hull and cc_hull[i].e_above_hull_per_atom_ev <= HIT}
