@@ -33,7 +33,12 @@ settings hash per fidelity).
     CCSD(T) more (2-5 minutes on one core for the alkaline-earth oxides). Cells of
     other sizes (3 → 6 atoms, 5-atom perovskites) still differ in size from the 4-atom
     ones: the option matches the pool's binary and ternary rocksalts exactly, the rest
-    only in part.
+    only in part. Cells of equal size but another lattice are not matched either
+    (``benchmarks/labeller/correlation_supercell.py``): the correlation part of the
+    zincblende-rocksalt MgO energy is +0.117 eV/atom with 4-atom cells and +0.116 with
+    8-atom ones, but that of cesium-chloride (simple cubic) against rocksalt moves from
+    +0.078 to −0.059 (MgO) and from −0.437 to +0.044 eV/atom (CaO), so the preset's B2
+    CCSD(T) labels are not comparable with its rocksalt ones.
 """
 
 from __future__ import annotations
