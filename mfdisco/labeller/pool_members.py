@@ -7,8 +7,9 @@ default element list:
     polymorphs of the alkaline-earth monoxides: cesium chloride (B2, 8-fold) for Mg, Ca,
     Sr, Ba and zincblende (B3, 4-fold) where Shannon has the 4-fold radius (Mg), with
     d(A-O) the sum of the Shannon radii at that coordination. Rocksalt is their ground
-    state, so they put competing, mostly unstable structures of one composition in the
-    pool (PBE and CCSD(T) disagree on such polymorph energies: a test the hull needs);
+    state, so they put competing, unstable structures of one composition in the pool
+    (a test of the hull; the ``kpoint-sc4`` CCSD(T) of the B2 cells is not comparable
+    with the rocksalts', see :mod:`mfdisco.labeller.presets`);
     perturbed variants of each oxide (random displacements sigma = 0.05 Å, random
     strain up to 2 %), two per oxide and three per rocksalt;
     substituted variants: ordered rocksalt A B O2 (4 atoms, cations in alternate (001)
