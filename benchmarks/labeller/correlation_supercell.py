@@ -7,8 +7,9 @@ The `kpoint-sc4` preset labels CCSD(T) as E_HF on the k-mesh plus the CCSD + (T)
 correlation at Γ of the compact supercell of at least 4 atoms
 (``correlation_supercell_atoms``). Polymorphs of one formula then carry correlation
 energies from supercells of equal size but different shape (rocksalt's and
-zincblende's fcc lattices give a tetragonal 4-atom cell, cesium chloride's simple cubic
-lattice a 2×1×1 one), so their energy differences inherit whatever finite-size error
+zincblende's fcc lattices give the tetragonal 4-atom cell (a/√2, a/√2, a), cesium
+chloride's simple cubic lattice the face-centred doubling with vectors (2a, 0, 0),
+(a, a, 0), (a, 0, a)), so their energy differences inherit whatever finite-size error
 the shapes do not share.
 
 For each pool member (``--members``, names as in ``build_pool.py``) and each supercell

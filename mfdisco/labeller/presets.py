@@ -38,8 +38,8 @@ settings hash per fidelity).
     zincblende-rocksalt MgO energy is +0.117 eV/atom with 4-atom cells and +0.116 with
     8-atom ones, but that of cesium-chloride (simple cubic) against rocksalt moves from
     +0.078 to −0.059 (MgO) and from −0.437 to +0.044 eV/atom (CaO; SrO and BaO
-    by 0.46 and 0.52), so the preset's B2
-    CCSD(T) labels are not comparable with its rocksalt ones.
+    by 0.46 and 0.52), so the preset's B2 CCSD(T) labels are not comparable with its
+    rocksalt ones.
 """
 
 from __future__ import annotations
