@@ -3,14 +3,21 @@
 A calculation that hangs, exhausts memory or crashes the interpreter (a segfault in a
 C extension) ends as a ``failed`` label with the reason; the caller carries on. The
 child is started with ``spawn`` (a fresh interpreter: safe inside Ray workers and
-threaded callers) and its address space is capped with ``RLIMIT_AS``.
+threaded callers) and its address space is capped with ``RLIMIT_AS``. The child dies
+with its parent: a caller killed by ``kill -9`` (a Ray worker, a stopped benchmark)
+leaves no orphan calculation burning a CPU that the retried task needs.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
+import os
 import resource
+import signal
+import sys
+import threading
 import time
 from multiprocessing.connection import Connection
 
@@ -18,16 +25,45 @@ from mfdisco.core import Crystal, Fidelity, Label
 from mfdisco.labeller.label import failed_label, label
 from mfdisco.labeller.settings import LabelSettings
 
-__all__ = ["label_isolated", "MEMORY_HEADROOM_MB"]
+__all__ = ["label_isolated", "die_with_parent", "MEMORY_HEADROOM_MB"]
 
 logger = logging.getLogger(__name__)
 
 #: Address space on top of ``max_memory_mb`` for the interpreter, libraries and thread stacks.
 MEMORY_HEADROOM_MB: int = 3000
 _KILL_GRACE_S = 5.0
+#: How often the fallback watchdog checks that the parent is alive (s).
+_PARENT_POLL_S = 1.0
+_PR_SET_PDEATHSIG = 1
 
 
-def _child(connection: Connection, crystal: Crystal, fidelity: Fidelity, settings: LabelSettings, cap_bytes: int) -> None:
+def die_with_parent(parent_pid: int) -> None:
+    """End this process when ``parent_pid`` exits, however it exits (``kill -9`` included).
+
+    On Linux the kernel delivers SIGKILL on the parent's death (``prctl(PR_SET_PDEATHSIG)``);
+    elsewhere, or if that call fails, a daemon thread polls the parent pid. A parent that
+    died before this call is noticed at once: the process is then already re-parented.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+                if os.getppid() != parent_pid:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                return
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(_PARENT_POLL_S)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
+def _child(connection: Connection, crystal: Crystal, fidelity: Fidelity, settings: LabelSettings, cap_bytes: int, parent_pid: int) -> None:
+    die_with_parent(parent_pid)
     resource.setrlimit(resource.RLIMIT_AS, (cap_bytes, cap_bytes))
     try:
         result = label(crystal, fidelity, settings)
@@ -50,7 +86,7 @@ def label_isolated(crystal: Crystal, fidelity: Fidelity | str, settings: LabelSe
     cap_bytes = (settings.max_memory_mb + MEMORY_HEADROOM_MB) * 2**20
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(sender, crystal, fidelity, settings, cap_bytes), daemon=True)
+    child = context.Process(target=_child, args=(sender, crystal, fidelity, settings, cap_bytes, os.getpid()), daemon=True)
     start = time.perf_counter()
     child.start()
     sender.close()

@@ -126,3 +126,40 @@ def test_coupled_cluster_is_retried_before_failing(lih: Crystal, fast: dict) -> 
     assert never.error == (
         "CCSD did not converge: default (1 cycles): not converged; level-shift 0.2 Ha (4 cycles): not converged"
     )
+
+
+_SLOW_LABEL_SCRIPT = """
+import numpy as np
+from mfdisco.core import Crystal
+from mfdisco.labeller import LabelSettings, label_isolated
+mgo = Crystal.from_species(2.1 * np.array([[0, 1, 1], [1, 0, 1], [1, 1, 0]]), ["Mg", "O"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+label_isolated(mgo, "pbe", LabelSettings(threads=1, timeout_s=600))  # about a minute of PySCF
+"""
+
+
+def test_the_calculation_dies_with_a_killed_caller() -> None:
+    """A caller killed by SIGKILL (a Ray worker, a stopped script) leaves no orphan calculation."""
+    import subprocess
+    import sys
+
+    psutil = pytest.importorskip("psutil")
+    caller = subprocess.Popen([sys.executable, "-c", _SLOW_LABEL_SCRIPT])
+    children: list = []
+    try:
+        deadline = time.monotonic() + 120
+        while not children and time.monotonic() < deadline and caller.poll() is None:
+            time.sleep(0.5)
+            children = [c for c in psutil.Process(caller.pid).children() if "spawn_main" in " ".join(c.cmdline())]
+        assert children, "the caller never started its calculation process"
+        time.sleep(3.0)  # the child is importing PySCF or running the SCF
+        assert children[0].is_running()
+        caller.kill()
+        caller.wait()
+        gone, alive = psutil.wait_procs(children, timeout=10)
+        assert not alive, f"calculation process {alive[0].pid} outlived its killed caller"
+    finally:
+        for child in children:
+            if child.is_running():
+                child.kill()
+        if caller.poll() is None:
+            caller.kill()
