@@ -94,6 +94,10 @@ def _mean_field(cell, fidelity: Fidelity, settings: LabelSettings, unrestricted:
         mf = mf.density_fit()
     elif settings.density_fit == "rsgdf":
         mf = mf.rs_density_fit()
+    if settings.density_fit in ("gdf", "rsgdf") and fidelity is not Fidelity.CCSD_T:
+        from mfdisco.labeller.range_separation import with_split_short_range_exchange
+
+        mf = with_split_short_range_exchange(mf)  # HSE06: no erfc-attenuated integrals (a no-op for PBE, r2SCAN)
     if hasattr(mf, "grids") and hasattr(mf.grids, "level"):
         mf.grids.level = settings.grid_level  # atom-centred (Becke) XC grid, used with density fitting
     if settings.exxdiv == "none" and hasattr(mf, "exxdiv"):
