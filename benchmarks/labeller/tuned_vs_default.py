@@ -9,7 +9,7 @@ References (``--reference``):
 
 * ``pyscf-gdf``: PySCF's defaults for everything but the density fitting, which stays
   Gaussian (mesh from ``precision``, every basis primitive kept, Becke level 3,
-  precision 1e-8);
+  precision 1e-8, HSE06's short-range exchange from erfc-attenuated integrals);
 * ``pyscf-plain``: what ``pyscf.pbc.dft.RKS(cell)`` / ``scf.RHF(cell)`` give, FFT density
   fitting on PySCF's own mesh (from ``precision``) with uniform XC grids.
 
@@ -27,7 +27,7 @@ from mfdisco.generator.datasets import builtin_prototypes
 from mfdisco.labeller import LabelSettings, label, label_isolated
 
 STRUCTURES = {"MgO": "rocksalt:MgO", "SrTiO3": "perovskite:SrTiO3"}
-PYSCF_DEFAULTS = {"ke_cutoff_ha": None, "exp_to_discard": None, "precision": 1e-8, "grid_level": 3}
+PYSCF_DEFAULTS = {"ke_cutoff_ha": None, "exp_to_discard": None, "precision": 1e-8, "grid_level": 3, "short_range_exchange": "attenuated"}
 REFERENCES = {"pyscf-gdf": PYSCF_DEFAULTS, "pyscf-plain": {**PYSCF_DEFAULTS, "density_fit": "fft"}}
 
 

@@ -117,7 +117,7 @@ def label(crystal: Crystal, fidelity: Fidelity | str, settings: LabelSettings | 
     if fidelity is not Fidelity.CCSD_T:
         details["xc"] = settings.xc or XC_FUNCTIONALS[fidelity]
         if settings.density_fit in ("gdf", "rsgdf") and asks_short_range_exchange(details["xc"]):
-            details["short_range_exchange"] = SPLIT_DESCRIPTION
+            details["short_range_exchange"] = SPLIT_DESCRIPTION if settings.short_range_exchange == "split" else "erfc-attenuated density fitting (PySCF)"
     problem = limit_problem(estimate, settings)
     if problem is None and fidelity is Fidelity.CCSD_T and estimate.unrestricted and estimate.n_kpts > 1 and not settings.correlation_at_gamma:
         problem = f"open-shell CCSD(T) on a k-mesh {details['kmesh']} is not available in PySCF (no k-point UCCSD(T)); use a Γ-point supercell or correlation_at_gamma"

@@ -94,7 +94,7 @@ def _mean_field(cell, fidelity: Fidelity, settings: LabelSettings, unrestricted:
         mf = mf.density_fit()
     elif settings.density_fit == "rsgdf":
         mf = mf.rs_density_fit()
-    if settings.density_fit in ("gdf", "rsgdf") and fidelity is not Fidelity.CCSD_T:
+    if settings.density_fit in ("gdf", "rsgdf") and settings.short_range_exchange == "split" and fidelity is not Fidelity.CCSD_T:
         from mfdisco.labeller.range_separation import with_split_short_range_exchange
 
         mf = with_split_short_range_exchange(mf)  # HSE06: no erfc-attenuated integrals (a no-op for PBE, r2SCAN)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mfdisco.core import HARTREE_TO_EV, Crystal
-from mfdisco.labeller import LabelSettings, label
+from mfdisco.labeller import LabelSettings, label, settings_hash
 from mfdisco.labeller.range_separation import SPLIT_DESCRIPTION, asks_short_range_exchange, with_split_short_range_exchange
 
 HE_LATTICE = 1.6 * np.array([[0, 1, 1], [1, 0, 1], [1, 1, 0]])  # Å, compressed fcc He: overlapping densities
@@ -27,10 +27,9 @@ def _hse06(kmesh: tuple[int, int, int], split: bool) -> float:
     return float(energy)
 
 
-@pytest.mark.parametrize("kmesh", [(1, 1, 1), (2, 1, 1)], ids=["gamma", "kmesh-211"])
-def test_split_short_range_exchange_reproduces_pyscf(kmesh: tuple[int, int, int]) -> None:
-    direct = _hse06(kmesh, split=False)  # PySCF's erfc-attenuated density-fitting integrals
-    split = _hse06(kmesh, split=True)
+def test_split_short_range_exchange_reproduces_pyscf_on_a_k_mesh() -> None:
+    direct = _hse06((2, 1, 1), split=False)  # PySCF's erfc-attenuated density-fitting integrals
+    split = _hse06((2, 1, 1), split=True)
     assert split == pytest.approx(direct, abs=1e-7)
 
 
@@ -41,12 +40,16 @@ def test_only_screened_hybrids_ask_for_short_range_exchange() -> None:
     assert not asks_short_range_exchange("CAMB3LYP")  # full range plus long range
 
 
-def test_an_hse06_label_uses_and_records_the_split() -> None:
+def test_an_hse06_label_uses_and_records_the_split_and_matches_pyscfs_own_evaluation() -> None:
     helium = Crystal.from_species(HE_LATTICE, ["He"], [[0.0, 0.0, 0.0]])
-    settings = LabelSettings(basis="gth-dzv", pseudo="gth-pade", grid_level=3, descriptors=False)
-    hse06 = label(helium, "hse06", settings)
-    assert hse06.status == "done", hse06.error
-    assert hse06.details["short_range_exchange"] == SPLIT_DESCRIPTION
-    pbe = label(helium, "pbe", settings)
-    assert "short_range_exchange" not in pbe.details
-    assert hse06.energy_ev / HARTREE_TO_EV == pytest.approx(_hse06((1, 1, 1), split=True), abs=1e-6)
+    settings = LabelSettings(basis="gth-dzv", pseudo="gth-pade", descriptors=False)
+    split = label(helium, "hse06", settings)
+    assert split.status == "done", split.error
+    assert split.details["short_range_exchange"] == SPLIT_DESCRIPTION
+    assert split.energy_ev / HARTREE_TO_EV == pytest.approx(_hse06((1, 1, 1), split=True), abs=1e-6)
+    attenuated_settings = settings.model_copy(update={"short_range_exchange": "attenuated"})
+    attenuated = label(helium, "hse06", attenuated_settings)
+    assert attenuated.details["short_range_exchange"].startswith("erfc-attenuated")
+    assert split.energy_ev == pytest.approx(attenuated.energy_ev, abs=1e-7 * HARTREE_TO_EV)
+    assert settings_hash("hse06", settings) == settings_hash("hse06", attenuated_settings)  # same physics, same stored label
+    assert "short_range_exchange" not in label(helium, "pbe", settings).details
