@@ -115,7 +115,7 @@ class Denoiser(nn.Module):
         """[n_edges, 6K] sin/cos of 2πk d for k = 1..K and the three components of d."""
         k = torch.arange(1, self.fourier_frequencies + 1, dtype=difference.dtype, device=difference.device)
         angles = 2 * math.pi * difference[:, :, None] * k  # [n_edges, 3, K]
-        return torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1).reshape(difference.shape[0], -1)
+        return torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1).reshape(difference.shape[0], 6 * self.fourier_frequencies)  # explicit: a batch of one-atom cells has no edges
 
     def forward(
         self,

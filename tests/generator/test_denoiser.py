@@ -61,3 +61,13 @@ def test_condition_mask_selects_the_null_embedding(model: Denoiser, batch: dict)
     assert not torch.allclose(conditional["coords"], unconditional["coords"])
     with pytest.raises(ValueError, match="positive"):
         Denoiser(num_types=0)
+
+
+def test_a_batch_of_one_atom_cells_has_no_edges_and_still_runs(model: Denoiser, batch: dict) -> None:
+    """fcc/bcc metals (one atom per cell) can fill a whole training batch: no atom pairs at all."""
+    one_atom = {
+        **batch, "types": batch["types"][:2], "frac_coords": batch["frac_coords"][:2], "num_atoms": torch.tensor([1, 1]),
+    }
+    out = model(**one_atom)
+    assert out["coords"].shape == (2, 3) and out["lattice"].shape == (2, 3, 3)
+    assert all(torch.isfinite(value).all() for value in out.values())
