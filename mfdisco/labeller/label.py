@@ -21,7 +21,7 @@ from mfdisco.labeller.cell import build_cell, cell_kmesh, spin_state
 from mfdisco.labeller.descriptors import compute_descriptors
 from mfdisco.labeller.cost import estimate_cost, frozen_orbitals, limit_problem
 from mfdisco.labeller.methods import ScfNotConverged, dft_gradient, follow_instabilities, has_integer_occupations, run_ccsd_t, run_mean_field
-from mfdisco.labeller.range_separation import SPLIT_DESCRIPTION, asks_short_range_exchange
+from mfdisco.labeller.range_separation import short_range_exchange_detail
 from mfdisco.labeller.settings import (
     XC_FUNCTIONALS,
     LabelSettings,
@@ -116,8 +116,8 @@ def label(crystal: Crystal, fidelity: Fidelity | str, settings: LabelSettings | 
     details: dict[str, Any] = {"cost": estimate.as_dict(), "basis": pairs, "kmesh": list(cell_kmesh(cell, settings))}
     if fidelity is not Fidelity.CCSD_T:
         details["xc"] = settings.xc or XC_FUNCTIONALS[fidelity]
-        if settings.density_fit in ("gdf", "rsgdf") and asks_short_range_exchange(details["xc"]):
-            details["short_range_exchange"] = SPLIT_DESCRIPTION if settings.short_range_exchange == "split" else "erfc-attenuated density fitting (PySCF)"
+        if (exchange := short_range_exchange_detail(settings, details["xc"])) is not None:
+            details["short_range_exchange"] = exchange
     problem = limit_problem(estimate, settings)
     if problem is None and fidelity is Fidelity.CCSD_T and estimate.unrestricted and estimate.n_kpts > 1 and not settings.correlation_at_gamma:
         problem = f"open-shell CCSD(T) on a k-mesh {details['kmesh']} is not available in PySCF (no k-point UCCSD(T)); use a Γ-point supercell or correlation_at_gamma"

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from mfdisco.core import Fidelity
+from mfdisco.labeller.range_separation import splits_short_range_exchange, with_split_short_range_exchange
 from mfdisco.labeller.settings import XC_FUNCTIONALS, LabelSettings
 
 __all__ = ["ScfStrategy", "SCF_LADDER", "FLAT_INSTABILITY_HA", "MeanFieldResult", "run_mean_field", "follow_instabilities", "has_integer_occupations", "run_ccsd_t", "dft_gradient", "ScfNotConverged"]
@@ -94,9 +95,7 @@ def _mean_field(cell, fidelity: Fidelity, settings: LabelSettings, unrestricted:
         mf = mf.density_fit()
     elif settings.density_fit == "rsgdf":
         mf = mf.rs_density_fit()
-    if settings.density_fit in ("gdf", "rsgdf") and settings.short_range_exchange == "split" and fidelity is not Fidelity.CCSD_T:
-        from mfdisco.labeller.range_separation import with_split_short_range_exchange
-
+    if fidelity is not Fidelity.CCSD_T and splits_short_range_exchange(settings):
         mf = with_split_short_range_exchange(mf)  # HSE06: no erfc-attenuated integrals (a no-op for PBE, r2SCAN)
     if hasattr(mf, "grids") and hasattr(mf.grids, "level"):
         mf.grids.level = settings.grid_level  # atom-centred (Becke) XC grid, used with density fitting

@@ -22,12 +22,35 @@ total energies equal to 1e-9 Ha per cell.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["with_split_short_range_exchange", "asks_short_range_exchange", "SPLIT_DESCRIPTION"]
+if TYPE_CHECKING:
+    from mfdisco.labeller.settings import LabelSettings
 
-#: Recorded in a label's details when the split is used.
+__all__ = [
+    "with_split_short_range_exchange", "splits_short_range_exchange", "short_range_exchange_detail",
+    "asks_short_range_exchange", "SPLIT_DESCRIPTION", "ATTENUATED_DESCRIPTION",
+]
+
+#: Recorded in a label's details: how its short-range exact exchange was evaluated.
 SPLIT_DESCRIPTION = "K_SR = K (density fitting) − K_LR (plane waves, erf(ωr)/r)"
+ATTENUATED_DESCRIPTION = "erfc-attenuated density fitting (PySCF)"
+
+
+def splits_short_range_exchange(settings: LabelSettings) -> bool:
+    """Whether the mean field of ``settings`` gets :func:`with_split_short_range_exchange` (Gaussian density fitting, ``split``)."""
+    return settings.density_fit in ("gdf", "rsgdf") and settings.short_range_exchange == "split"
+
+
+def short_range_exchange_detail(settings: LabelSettings, xc: str) -> str | None:
+    """What a label of functional ``xc`` records about its short-range exchange; None when it has none to record.
+
+    Only screened hybrids with Gaussian density fitting have a choice: with FFT density
+    fitting PySCF applies the erfc kernel on the mesh directly.
+    """
+    if settings.density_fit not in ("gdf", "rsgdf") or not asks_short_range_exchange(xc):
+        return None
+    return SPLIT_DESCRIPTION if splits_short_range_exchange(settings) else ATTENUATED_DESCRIPTION
 
 
 def asks_short_range_exchange(xc: str) -> bool:

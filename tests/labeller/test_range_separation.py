@@ -7,7 +7,7 @@ import pytest
 
 from mfdisco.core import HARTREE_TO_EV, Crystal
 from mfdisco.labeller import LabelSettings, label, settings_hash
-from mfdisco.labeller.range_separation import SPLIT_DESCRIPTION, asks_short_range_exchange, with_split_short_range_exchange
+from mfdisco.labeller.range_separation import ATTENUATED_DESCRIPTION, SPLIT_DESCRIPTION, asks_short_range_exchange, with_split_short_range_exchange
 
 HE_LATTICE = 1.6 * np.array([[0, 1, 1], [1, 0, 1], [1, 1, 0]])  # Å, compressed fcc He: overlapping densities
 
@@ -49,7 +49,7 @@ def test_an_hse06_label_uses_and_records_the_split_and_matches_pyscfs_own_evalua
     assert split.energy_ev / HARTREE_TO_EV == pytest.approx(_hse06((1, 1, 1), split=True), abs=1e-6)
     attenuated_settings = settings.model_copy(update={"short_range_exchange": "attenuated"})
     attenuated = label(helium, "hse06", attenuated_settings)
-    assert attenuated.details["short_range_exchange"].startswith("erfc-attenuated")
+    assert attenuated.details["short_range_exchange"] == ATTENUATED_DESCRIPTION
     assert split.energy_ev == pytest.approx(attenuated.energy_ev, abs=1e-7 * HARTREE_TO_EV)
     assert settings_hash("hse06", settings) == settings_hash("hse06", attenuated_settings)  # same physics, same stored label
     assert "short_range_exchange" not in label(helium, "pbe", settings).details
