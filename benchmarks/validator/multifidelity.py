@@ -22,10 +22,12 @@ With SCAN or HSE06 labels in the pool, progressive training (PBE → SCAN → HS
 CCSD(T)) differs from direct transfer and gets its own row, and the MAE of each
 intermediate fidelity is printed too. ``--max-atoms`` keeps only cells of at most that
 many atoms: on the ``gamma`` preset the Γ-point finite-size error depends on the cell,
-so only cells of one size compare.
+so only cells of one size compare. ``--delta-to-pbe`` trains the multi-fidelity schedules
+with Δ-learning (:attr:`PotentialConfig.delta_to_pbe`: each fidelity above PBE is PBE's
+prediction plus a correction head); the CCSD(T)-only control has no PBE and stays direct.
 
     .venv/bin/python benchmarks/validator/multifidelity.py [--budgets 25 50 100] [--epochs 150] [--ensemble-size 4] [--leave-one-out]
-        [--max-atoms N] [--schedules joint progressive transfer ccsd_t-only] [--device cpu]
+        [--max-atoms N] [--schedules joint progressive transfer ccsd_t-only] [--delta-to-pbe] [--device cpu]
 """
 
 from __future__ import annotations
@@ -129,6 +131,8 @@ def main() -> None:
     parser.add_argument("--preset", default="gamma", choices=list(PRESETS), help="the pool's settings family to use")
     parser.add_argument("--max-atoms", type=int, default=None, help="keep only cells of at most this many atoms")
     parser.add_argument("--schedules", nargs="+", default=None, choices=SCHEDULES, help="the schedules to run (default: all that apply)")
+    parser.add_argument("--delta-to-pbe", action="store_true",
+                        help="Δ-learning: every fidelity but PBE predicted as PBE plus a correction head (not the CCSD(T)-only control, which has no PBE)")
     parser.add_argument("--leave-one-out", action="store_true",
                         help="score every compound once, trained without it (one training per compound, schedule and budget)")
     args = parser.parse_args()
@@ -178,7 +182,8 @@ def main() -> None:
         if not intermediate and (args.schedules is None or "progressive" in args.schedules):
             print(f"{chosen_size:>6} {'progressive':<12} = transfer: no SCAN or HSE06 labels, so its stages are PBE then PBE + CCSD(T)")
         for schedule in schedules:
-            config = base.model_copy(update={"schedule": "joint" if schedule == "ccsd_t-only" else schedule})
+            config = base.model_copy(update={"schedule": "joint" if schedule == "ccsd_t-only" else schedule,
+                                             "delta_to_pbe": args.delta_to_pbe and schedule != "ccsd_t-only"})
             pooled: dict[Fidelity, list[tuple[float, float, float, str]]] = {}  # per fidelity: (mean, std, target eV/atom, compound)
             seconds, validation_raw_ece = 0.0, float("nan")
             for split in splits:

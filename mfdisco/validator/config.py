@@ -61,6 +61,14 @@ class PotentialConfig(BaseModel):
         stop_gradient: a fidelity's own parameters (its embedding row, its readout
             channels) are changed only by steps whose batch holds labels of that
             fidelity, so low-fidelity data cannot move the high-fidelity head.
+        delta_to_pbe: Δ-learning. Every fidelity f other than PBE is predicted as the PBE
+            head's prediction plus f's own head, read as a correction:
+            ``E_f = E_pbe + ΔE_f`` (forces and stress likewise). The PBE part enters
+            detached, so labels of f train only the correction (and the shared backbone
+            through it), and a composition that has no label at f falls back on PBE plus
+            the correction learnt elsewhere instead of an untrained head. The correction
+            head's reference energies ΔE0_f, scale and shift are fitted on the differences
+            ``E_f − E_pbe`` of the structures labelled at both.
         epochs: epochs in all (split evenly over the schedule's stages).
         batch_size: structures per optimiser step.
         learning_rate: Adam (AMSGrad) learning rate, decayed by cosine to 1 % over training.
@@ -105,6 +113,7 @@ class PotentialConfig(BaseModel):
     forces_weight: float = Field(10.0, ge=0)
     schedule: Literal["joint", "progressive", "transfer"] = "joint"
     stop_gradient: bool = False
+    delta_to_pbe: bool = False
     epochs: int = Field(200, ge=1)
     batch_size: int = Field(8, ge=1)
     learning_rate: float = Field(5e-3, gt=0)

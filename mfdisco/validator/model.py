@@ -11,7 +11,9 @@ Built from mace-torch's Python API (``ScaleShiftMACE``):
 
 The energy of a configuration at fidelity f is
 ``E_f = Σ_i E0_f(Z_i) + Σ_i (s_f · ε_i,f + μ_f)`` with ε the summed readouts of atom i
-(eV); forces are ``-∂E/∂r`` by autograd.
+(eV); forces are ``-∂E/∂r`` by autograd. With ``delta_to_pbe`` (Δ-learning) every head
+other than PBE's is a correction: ``E_f = E_pbe + [Σ_i ΔE0_f(Z_i) + Σ_i (s_f · ε_i,f + μ_f)]``,
+the PBE term evaluated with the PBE head and embedding and detached.
 """
 
 from __future__ import annotations
@@ -29,7 +31,10 @@ from mfdisco.core import Fidelity
 from mfdisco.validator.config import PotentialConfig
 from mfdisco.validator.graph import FIDELITY_ORDER
 
-__all__ = ["MultiFidelityMACE", "default_dtype"]
+__all__ = ["BASE_HEAD", "MultiFidelityMACE", "default_dtype"]
+
+#: Head index of the fidelity Δ-learning corrects (``PotentialConfig.delta_to_pbe``).
+BASE_HEAD: int = FIDELITY_ORDER.index(Fidelity.PBE)
 
 
 @contextlib.contextmanager
@@ -119,8 +124,25 @@ class MultiFidelityMACE(torch.nn.Module):
     ) -> dict[str, torch.Tensor | None]:
         """Energies [n_graphs] (eV) at each graph's head; forces [n_nodes, 3] (eV/Å) and
         stress [n_graphs, 3, 3] (eV/Å³, positive under tension as in ASE) when asked."""
+        result = self._heads(batch, batch["head"], compute_forces, training, compute_stress)
+        corrected = batch["head"] != BASE_HEAD  # [n_graphs]
+        if self.config.delta_to_pbe and bool(corrected.any()):
+            base = self._heads(batch, torch.full_like(batch["head"], BASE_HEAD), compute_forces, False, compute_stress)
+            result["energy"] = result["energy"] + torch.where(corrected, base["energy"].detach(), 0.0)
+            if compute_forces:
+                on_node = corrected[batch["batch"]].unsqueeze(-1)  # [n_nodes, 1]
+                result["forces"] = result["forces"] + torch.where(on_node, base["forces"].detach(), 0.0)
+            if compute_stress:
+                result["stress"] = result["stress"] + torch.where(corrected[:, None, None], base["stress"].detach(), 0.0)
+        return result
+
+    def _heads(
+        self, batch: dict[str, torch.Tensor], heads: torch.Tensor, compute_forces: bool, training: bool, compute_stress: bool
+    ) -> dict[str, torch.Tensor | None]:
+        """MACE evaluated with the given head (and fidelity embedding) per graph, heads [n_graphs]."""
         data = dict(batch)
         data["positions"] = data["positions"].detach().clone()
+        data["head"], data["fidelity"] = heads, heads
         out = self.mace(data, training=training, compute_force=compute_forces, compute_stress=compute_stress)
         return {
             "energy": out["energy"],

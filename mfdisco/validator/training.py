@@ -21,7 +21,7 @@ from mfdisco.core import Fidelity
 from mfdisco.validator.config import PotentialConfig
 from mfdisco.validator.graph import FIDELITY_ORDER, NeighbourGraph, collate, neighbour_graph
 from mfdisco.validator.loss import multi_fidelity_loss
-from mfdisco.validator.model import MultiFidelityMACE
+from mfdisco.validator.model import BASE_HEAD, MultiFidelityMACE
 from mfdisco.validator.samples import Sample
 
 __all__ = ["TrainingResult", "train_potential", "training_device", "training_step", "fit_reference_energies", "predict_samples", "evaluate", "build_model"]
@@ -44,7 +44,9 @@ class TrainingResult:
     wall_time_s: float = 0.0
 
 
-def fit_reference_energies(samples: Sequence[Sample], elements: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+def fit_reference_energies(
+    samples: Sequence[Sample], elements: Sequence[int], delta_to_pbe: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Per-fidelity atomic reference energies E0, and scale and shift of the interaction energy.
 
     E0_f solves min Σ_g (E_g − Σ_Z n_gZ E0_f(Z))² over the fidelity's labelled samples
@@ -52,27 +54,56 @@ def fit_reference_energies(samples: Sequence[Sample], elements: Sequence[int]) -
     element). The shift μ_f is then the mean remaining energy per atom and the scale s_f
     its standard deviation (the RMS force where forces are labelled), floored at 1 meV.
 
+    With ``delta_to_pbe`` (Δ-learning, :attr:`PotentialConfig.delta_to_pbe`) a fidelity
+    other than PBE gets the same fit of its correction: E_g is replaced by the difference
+    E_f,g − E_pbe,g over the structures (``Sample.key``) labelled at both, and the forces by
+    their difference. Where no structure has both labels, the difference is taken against
+    the PBE reference energies, E_f,g − Σ_Z n_gZ E0_pbe(Z).
+
     Returns:
         atomic_energies [n_fidelities, n_elements] (eV), scale [n_fidelities],
         shift [n_fidelities] (eV/atom) and the fidelities that had data.
+
+    Raises:
+        ValueError: ``delta_to_pbe`` with labels of another fidelity but none at PBE.
     """
     column = {int(z): i for i, z in enumerate(elements)}
     e0 = np.zeros((len(FIDELITY_ORDER), len(elements)))
     scale, shift = np.ones(len(FIDELITY_ORDER)), np.zeros(len(FIDELITY_ORDER))
+    labelled = {f: [s for s in samples if s.fidelity == f and s.energy_ev is not None] for f in FIDELITY_ORDER}
+    base = FIDELITY_ORDER[BASE_HEAD]
+    if delta_to_pbe and not labelled[base] and any(labelled.values()):
+        raise ValueError("delta_to_pbe predicts every fidelity as PBE plus a correction, but no sample is labelled at PBE")
+    by_key = {s.key: s for s in labelled[base] if s.key}
+
+    def counts_of(chosen: Sequence[Sample]) -> np.ndarray:  # [n_samples, n_elements] atoms of each element
+        counts = np.zeros((len(chosen), len(elements)))
+        for row, sample in enumerate(chosen):
+            np.add.at(counts[row], [column[int(z)] for z in sample.atomic_numbers], 1.0)
+        return counts
+
     trained = []
     for head, fidelity in enumerate(FIDELITY_ORDER):
-        labelled = [s for s in samples if s.fidelity == fidelity and s.energy_ev is not None]
-        if not labelled:
+        chosen = labelled[fidelity]
+        if not chosen:
             continue
         trained.append(fidelity.value)
-        counts = np.zeros((len(labelled), len(elements)))
-        for row, sample in enumerate(labelled):
-            np.add.at(counts[row], [column[int(z)] for z in sample.atomic_numbers], 1.0)
-        energies = np.array([s.energy_ev for s in labelled])
+        energies = np.array([s.energy_ev for s in chosen])
+        forces = [s.forces_ev_per_a for s in chosen if s.forces_ev_per_a is not None]
+        if delta_to_pbe and head != BASE_HEAD:
+            paired = [(s, by_key[s.key]) for s in chosen if s.key in by_key]
+            if paired:
+                chosen = [s for s, _ in paired]
+                energies = np.array([s.energy_ev - p.energy_ev for s, p in paired])
+                forces = [s.forces_ev_per_a - p.forces_ev_per_a for s, p in paired
+                          if s.forces_ev_per_a is not None and p.forces_ev_per_a is not None]
+            else:
+                energies = energies - counts_of(chosen) @ e0[BASE_HEAD]
+                forces = []
+        counts = counts_of(chosen)
         e0[head] = np.linalg.lstsq(counts, energies, rcond=None)[0]
         residual = (energies - counts @ e0[head]) / counts.sum(axis=1)  # eV/atom
         shift[head] = residual.mean()
-        forces = [s.forces_ev_per_a for s in labelled if s.forces_ev_per_a is not None]
         spread = float(np.sqrt(np.mean(np.concatenate(forces) ** 2))) if forces else float(residual.std())
         scale[head] = max(spread, 1e-3)
     return e0, scale, shift, trained
@@ -87,7 +118,7 @@ def build_model(
 ) -> MultiFidelityMACE:
     """A fresh network: reference energies and normalisation from ``references`` (``samples`` by default),
     the mean neighbour count from ``graphs`` over the atoms of ``samples``."""
-    e0, scale, shift, trained = fit_reference_energies(samples if references is None else references, elements)
+    e0, scale, shift, trained = fit_reference_energies(samples if references is None else references, elements, config.delta_to_pbe)
     neighbours = sum(g.edge_index.shape[1] for g in graphs) / max(1, sum(s.num_atoms for s in samples))
     return MultiFidelityMACE(config, elements, e0, scale, shift, max(neighbours, 1.0), trained)
 

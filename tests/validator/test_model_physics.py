@@ -98,3 +98,38 @@ def test_checks_catch_a_broken_potential(distorted_crystal, rng) -> None:  # noq
 def test_fidelity_embedding_and_head_change_the_prediction(model, distorted_crystal) -> None:  # noqa: ANN001
     energies = [energy_and_forces_of(model, f)(distorted_crystal)[0] for f in Fidelity]
     assert len({round(e, 6) for e in energies}) == 4
+
+
+@pytest.fixture
+def delta_model(model: MultiFidelityMACE) -> MultiFidelityMACE:
+    """``model``'s weights read with Δ-learning: every head but PBE's is a correction to PBE."""
+    arguments = model.init_arguments
+    network = MultiFidelityMACE(
+        model.config.model_copy(update={"delta_to_pbe": True}), arguments["elements"], np.array(arguments["atomic_energies"]),
+        np.array(arguments["scale"]), np.array(arguments["shift"]), arguments["avg_num_neighbors"], arguments["trained_fidelities"],
+    )
+    network.load_state_dict(model.state_dict())
+    return network.eval()
+
+
+def test_delta_heads_add_their_correction_to_the_pbe_prediction(model, delta_model, distorted_crystal) -> None:  # noqa: ANN001
+    plain_pbe = energy_and_forces_of(model, Fidelity.PBE)(distorted_crystal)
+    assert energy_and_forces_of(delta_model, Fidelity.PBE)(distorted_crystal)[0] == pytest.approx(plain_pbe[0], abs=1e-12)
+    for fidelity in (Fidelity.SCAN, Fidelity.CCSD_T):
+        energy, forces = energy_and_forces_of(delta_model, fidelity)(distorted_crystal)
+        correction = energy_and_forces_of(model, fidelity)(distorted_crystal)
+        assert energy == pytest.approx(plain_pbe[0] + correction[0], abs=1e-10)
+        np.testing.assert_allclose(forces, plain_pbe[1] + correction[1], atol=1e-10)
+    # A batch mixing heads: each graph gets its own composition.
+    graph = neighbour_graph(distorted_crystal, delta_model.config.r_max)
+    mixed = delta_model(collate([distorted_crystal] * 2, [graph] * 2, delta_model.elements, delta_model.dtype, fidelities=[Fidelity.PBE, Fidelity.CCSD_T]))
+    assert float(mixed["energy"].detach()[0]) == pytest.approx(plain_pbe[0], abs=1e-10)
+    assert float(mixed["energy"].detach()[1]) == pytest.approx(energy_and_forces_of(delta_model)(distorted_crystal)[0], abs=1e-10)
+
+
+def test_delta_model_keeps_the_physics(delta_model, distorted_crystal, rng) -> None:  # noqa: ANN001
+    fn = energy_and_forces_of(delta_model)
+    d_energy, d_forces = rotation_deviation(fn, distorted_crystal, random_rotation(rng))
+    assert d_energy < 1e-9 and d_forces < 1e-9
+    assert finite_difference_deviation(fn, distorted_crystal, step=1e-4) < 1e-6
+    assert supercell_deviation(fn, distorted_crystal)[0] < 1e-8

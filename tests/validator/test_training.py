@@ -92,3 +92,31 @@ def test_schedules_run_the_stages_that_have_data(
     result = train_potential(two_fidelity_samples, tiny_config.model_copy(update={"schedule": schedule}), progress=False)
     assert result.model.trained_fidelities == ["pbe", "ccsd_t"]
     assert {r["stage"] for r in result.history} == stages
+
+
+def test_delta_reference_energies_fit_the_difference_to_pbe(two_fidelity_samples: list[Sample]) -> None:
+    """Δ-learning: the CCSD(T) head's E0 are per-element offsets of E_ccsd_t − E_pbe over paired structures."""
+    pbe_offsets, extra = {12: -50.0, 20: -36.0, 8: -430.0}, {12: 4.0, 20: 1.5, 8: -2.0}
+    exact = []
+    for s in two_fidelity_samples:
+        offsets = {z: pbe_offsets[z] + (extra[z] if s.fidelity == Fidelity.CCSD_T else 0.0) for z in pbe_offsets}
+        exact.append(Sample(s.atomic_numbers, s.positions, s.cell, s.fidelity, sum(offsets[int(z)] for z in s.atomic_numbers), key=s.key))
+    e0, _, shift, trained = fit_reference_energies(exact, [8, 12, 20], delta_to_pbe=True)
+    assert trained == ["pbe", "ccsd_t"]
+    assert e0[0, 0] + e0[0, 1] == pytest.approx(-480.0)  # PBE as before
+    assert e0[3, 0] + e0[3, 1] == pytest.approx(2.0) and e0[3, 0] + e0[3, 2] == pytest.approx(-0.5)  # ΔE0(O) + ΔE0(Mg or Ca)
+    assert abs(shift[3]) < 1e-9
+    with pytest.raises(ValueError, match="no sample is labelled at PBE"):
+        fit_reference_energies([s for s in exact if s.fidelity == Fidelity.CCSD_T], [8, 12, 20], delta_to_pbe=True)
+
+
+def test_delta_training_fits_the_high_fidelity_head(two_fidelity_samples: list[Sample], tiny_config: PotentialConfig) -> None:
+    config = tiny_config.model_copy(update={"epochs": 150, "learning_rate": 1e-2, "delta_to_pbe": True})
+    held_out = [i for i in range(len(two_fidelity_samples)) if (i // 2) % 4 == 3]
+    train = [s for i, s in enumerate(two_fidelity_samples) if i not in held_out]
+    valid = [two_fidelity_samples[i] for i in held_out]
+    untrained = build_model(train, [neighbour_graph(s, config.r_max) for s in train], config, [8, 12, 20])
+    before = evaluate(untrained, valid)
+    after = train_potential(train, config, valid, progress=False).metrics
+    for fidelity in ("pbe", "ccsd_t"):
+        assert after[fidelity]["energy_mae_mev_per_atom"] < 0.5 * before[fidelity]["energy_mae_mev_per_atom"]
