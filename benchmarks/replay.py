@@ -20,10 +20,11 @@ on everything revealed before each round. Strategies, all with the same budget:
 Prints hit rate and discoveries per CCSD(T) calculation (mean ± std over seeds), their
 ratios to random, and how many of the discoveries that PBE misses (more than 0.1 eV/atom
 above the PBE hull) each strategy selected (mean over seeds); saves the cumulative-hit
-curves as a PNG. ``--delta-to-pbe`` trains the validator with Δ-learning (CCSD(T) as PBE plus
-a correction head, :attr:`PotentialConfig.delta_to_pbe`).
+curves as a PNG. The validator learns CCSD(T) as the campaign's does, as PBE plus a
+correction head (:attr:`PotentialConfig.delta_to_pbe`); ``--direct-heads`` trains the
+CCSD(T) head on its own instead.
 
-    .venv/bin/python benchmarks/replay.py [--preset kpoint] [--exclude PATTERN ...] [--seeds 5] [--budget 8] [--k 2] [--initial 2] [--delta-to-pbe] [--out benchmarks/replay.png]
+    .venv/bin/python benchmarks/replay.py [--preset kpoint] [--exclude PATTERN ...] [--seeds 5] [--budget 8] [--k 2] [--initial 2] [--direct-heads] [--out benchmarks/replay.png]
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def run_seed(strategy: str, seed: int, crystals, labels, elements, hits, args) -
     curve: list[int] = []
     selected: list[int] = []
     config = PotentialConfig(**{**SMALL_VALIDATOR, "epochs": args.epochs, "ensemble_size": args.ensemble_size, "threads": args.threads, "seed": seed,
-                                "delta_to_pbe": args.delta_to_pbe})
+                                **({"delta_to_pbe": False} if args.direct_heads else {})})
     while len(curve) < args.budget:
         pool = [i for i in compounds if i not in known]
         if not pool:
@@ -143,7 +144,8 @@ def main() -> None:
     parser.add_argument("--window-z", type=float, default=1.0, help="div_window: standard deviations of optimism in the CCSD(T) hull distance")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "replay.png")
     parser.add_argument("--preset", default="gamma", help="the pool's settings family (gamma or kpoint)")
-    parser.add_argument("--delta-to-pbe", action="store_true", help="the validator predicts CCSD(T) as PBE plus a correction head (Δ-learning)")
+    parser.add_argument("--direct-heads", action="store_true",
+                        help="the validator's CCSD(T) head predicts on its own, instead of the campaign's Δ-learning (PBE plus a correction head)")
     parser.add_argument("--exclude", nargs="+", default=[], metavar="PATTERN",
                         help="leave out members whose name matches, e.g. 'cesium-chloride:*' (labels known to be unreliable)")
     args = parser.parse_args()

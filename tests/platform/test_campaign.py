@@ -30,7 +30,7 @@ TINY = {
         # whole SCF ladder (295 s measured) and is recorded as failed at 45 s (CCSD(T): 18 s)
         "min_contact_ratio": 0.0, "label_timeout_s": 45, "pool_file": None, "generator_time_s": 8, "generator_finetune_time_s": 4, "generator_max_atoms": 4, "proxy_epochs": 5,
         "validator": {"num_channels": 8, "max_l": 0, "correlation": 1, "num_interactions": 1, "radial_mlp": [8], "epochs": 4,
-                      "ensemble_size": 2, "dtype": "float32", "threads": 1},
+                      "ensemble_size": 2, "dtype": "float32", "threads": 1, "delta_to_pbe": True},
         "generator": {"hidden": 16, "layers": 1, "sample_steps": 10, "corrector_steps": 0, "diffusion_steps": 50, "threads": 1},
     },
 }
