@@ -37,9 +37,13 @@ SPLIT_DESCRIPTION = "K_SR = K (density fitting) − K_LR (plane waves, erf(ωr)/
 ATTENUATED_DESCRIPTION = "erfc-attenuated density fitting (PySCF)"
 
 
+def _gaussian_density_fit(settings: LabelSettings) -> bool:
+    return settings.density_fit in ("gdf", "rsgdf")
+
+
 def splits_short_range_exchange(settings: LabelSettings) -> bool:
     """Whether the mean field of ``settings`` gets :func:`with_split_short_range_exchange` (Gaussian density fitting, ``split``)."""
-    return settings.density_fit in ("gdf", "rsgdf") and settings.short_range_exchange == "split"
+    return _gaussian_density_fit(settings) and settings.short_range_exchange == "split"
 
 
 def short_range_exchange_detail(settings: LabelSettings, xc: str) -> str | None:
@@ -48,7 +52,7 @@ def short_range_exchange_detail(settings: LabelSettings, xc: str) -> str | None:
     Only screened hybrids with Gaussian density fitting have a choice: with FFT density
     fitting PySCF applies the erfc kernel on the mesh directly.
     """
-    if settings.density_fit not in ("gdf", "rsgdf") or not asks_short_range_exchange(xc):
+    if not _gaussian_density_fit(settings) or not asks_short_range_exchange(xc):
         return None
     return SPLIT_DESCRIPTION if splits_short_range_exchange(settings) else ATTENUATED_DESCRIPTION
 

@@ -103,11 +103,7 @@ def test_fidelity_embedding_and_head_change_the_prediction(model, distorted_crys
 @pytest.fixture
 def delta_model(model: MultiFidelityMACE) -> MultiFidelityMACE:
     """``model``'s weights read with Δ-learning: every head but PBE's is a correction to PBE."""
-    arguments = model.init_arguments
-    network = MultiFidelityMACE(
-        model.config.model_copy(update={"delta_to_pbe": True}), arguments["elements"], np.array(arguments["atomic_energies"]),
-        np.array(arguments["scale"]), np.array(arguments["shift"]), arguments["avg_num_neighbors"], arguments["trained_fidelities"],
-    )
+    network = MultiFidelityMACE(model.config.model_copy(update={"delta_to_pbe": True}), **model.init_arguments)
     network.load_state_dict(model.state_dict())
     return network.eval()
 
