@@ -17,7 +17,12 @@ import torch
 from mfdisco.core import Fidelity
 from mfdisco.validator.samples import Sample
 
-__all__ = ["NeighbourGraph", "neighbour_graph", "collate", "FIDELITY_ORDER"]
+__all__ = ["NeighbourGraph", "neighbour_graph", "collate", "select_graphs", "FIDELITY_ORDER"]
+
+#: Keys of :func:`collate`'s dictionary by what their first dimension counts.
+_PER_GRAPH = ("head", "fidelity", "num_atoms", "energy", "has_energy", "has_forces", "weight")
+_PER_NODE = ("positions", "node_attrs", "forces")
+_PER_EDGE = ("unit_shifts", "shifts")
 
 #: Head / embedding index of each fidelity.
 FIDELITY_ORDER: tuple[Fidelity, ...] = (Fidelity.PBE, Fidelity.SCAN, Fidelity.HSE06, Fidelity.CCSD_T)
@@ -121,3 +126,39 @@ def collate(
         "weight": tensor([s.weight for s in samples]),
     }
     return {name: value.to(device) for name, value in tensors.items()}
+
+
+def select_graphs(batch: dict[str, torch.Tensor], keep: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The sub-batch of the graphs marked in ``keep``, as :func:`collate` would have built it.
+
+    Nodes, edges, cells and labels of the kept graphs, in their order; node indices of
+    the edges and the graph index of every node are renumbered.
+
+    Args:
+        batch: a dictionary from :func:`collate`.
+        keep: [n_graphs] bool, the graphs to keep.
+
+    Raises:
+        ValueError: ``keep`` has the wrong length, or ``batch`` holds a key this
+            function does not know how to split.
+    """
+    n_graphs = batch["head"].shape[0]
+    if keep.shape != (n_graphs,):
+        raise ValueError(f"keep has shape {tuple(keep.shape)}; the batch has {n_graphs} graphs")
+    unknown = sorted(set(batch) - {*_PER_GRAPH, *_PER_NODE, *_PER_EDGE, "edge_index", "cell", "batch", "ptr"})
+    if unknown:
+        raise ValueError(f"select_graphs cannot split the batch entries {unknown}")
+    keep = keep.to(torch.bool)
+    node_keep = keep[batch["batch"]]  # [n_nodes]
+    edge_keep = node_keep[batch["edge_index"][0]]  # [n_edges]: both ends lie in one graph
+    new_node = torch.cumsum(node_keep.long(), 0) - 1  # [n_nodes] index in the sub-batch
+    new_graph = torch.cumsum(keep.long(), 0) - 1  # [n_graphs]
+    counts = (batch["ptr"][1:] - batch["ptr"][:-1])[keep]  # [n_kept]
+    selected = {name: batch[name][keep] for name in _PER_GRAPH}
+    selected |= {name: batch[name][node_keep] for name in _PER_NODE}
+    selected |= {name: batch[name][edge_keep] for name in _PER_EDGE}
+    selected["edge_index"] = new_node[batch["edge_index"][:, edge_keep]]
+    selected["cell"] = batch["cell"].reshape(n_graphs, 3, 3)[keep].reshape(-1, 3)
+    selected["batch"] = new_graph[batch["batch"][node_keep]]
+    selected["ptr"] = torch.cat([counts.new_zeros(1), torch.cumsum(counts, 0)])
+    return selected

@@ -29,7 +29,7 @@ from e3nn import o3
 
 from mfdisco.core import Fidelity
 from mfdisco.validator.config import PotentialConfig
-from mfdisco.validator.graph import FIDELITY_ORDER
+from mfdisco.validator.graph import FIDELITY_ORDER, select_graphs
 
 __all__ = ["BASE_HEAD", "MultiFidelityMACE", "default_dtype"]
 
@@ -123,17 +123,28 @@ class MultiFidelityMACE(torch.nn.Module):
         self, batch: dict[str, torch.Tensor], compute_forces: bool = True, training: bool = False, compute_stress: bool = False
     ) -> dict[str, torch.Tensor | None]:
         """Energies [n_graphs] (eV) at each graph's head; forces [n_nodes, 3] (eV/Å) and
-        stress [n_graphs, 3, 3] (eV/Å³, positive under tension as in ASE) when asked."""
+        stress [n_graphs, 3, 3] (eV/Å³, positive under tension as in ASE) when asked.
+
+        With ``delta_to_pbe`` the PBE term of the corrected graphs (those at another head)
+        comes from a second pass over those graphs alone. In ``training`` its forces are
+        evaluated only when one of them carries force labels (``has_forces``): the loss
+        reads no other, so the forces returned for an unlabelled corrected graph are then
+        the correction's alone.
+        """
         result = self._heads(batch, batch["head"], compute_forces, training, compute_stress)
         corrected = batch["head"] != BASE_HEAD  # [n_graphs]
         if self.config.delta_to_pbe and bool(corrected.any()):
-            base = self._heads(batch, torch.full_like(batch["head"], BASE_HEAD), compute_forces, False, compute_stress)
-            result["energy"] = result["energy"] + torch.where(corrected, base["energy"].detach(), 0.0)
-            if compute_forces:
-                on_node = corrected[batch["batch"]].unsqueeze(-1)  # [n_nodes, 1]
-                result["forces"] = result["forces"] + torch.where(on_node, base["forces"].detach(), 0.0)
+            sub = batch if bool(corrected.all()) else select_graphs(batch, corrected)
+            base_forces = compute_forces and (not training or bool(sub["has_forces"].any()))
+            with torch.set_grad_enabled(torch.is_grad_enabled() and (base_forces or compute_stress)):
+                base = self._heads(sub, torch.full_like(sub["head"], BASE_HEAD), base_forces, False, compute_stress)
+            graphs = corrected.nonzero().squeeze(-1)  # [n_corrected]
+            result["energy"] = result["energy"].index_add(0, graphs, base["energy"].detach())
+            if base_forces:
+                nodes = corrected[batch["batch"]].nonzero().squeeze(-1)  # [n_corrected_nodes]
+                result["forces"] = result["forces"].index_add(0, nodes, base["forces"].detach())
             if compute_stress:
-                result["stress"] = result["stress"] + torch.where(corrected[:, None, None], base["stress"].detach(), 0.0)
+                result["stress"] = result["stress"].index_add(0, graphs, base["stress"].detach())
         return result
 
     def _heads(

@@ -116,11 +116,30 @@ def test_delta_heads_add_their_correction_to_the_pbe_prediction(model, delta_mod
         correction = energy_and_forces_of(model, fidelity)(distorted_crystal)
         assert energy == pytest.approx(plain_pbe[0] + correction[0], abs=1e-10)
         np.testing.assert_allclose(forces, plain_pbe[1] + correction[1], atol=1e-10)
-    # A batch mixing heads: each graph gets its own composition.
-    graph = neighbour_graph(distorted_crystal, delta_model.config.r_max)
-    mixed = delta_model(collate([distorted_crystal] * 2, [graph] * 2, delta_model.elements, delta_model.dtype, fidelities=[Fidelity.PBE, Fidelity.CCSD_T]))
-    assert float(mixed["energy"].detach()[0]) == pytest.approx(plain_pbe[0], abs=1e-10)
-    assert float(mixed["energy"].detach()[1]) == pytest.approx(energy_and_forces_of(delta_model)(distorted_crystal)[0], abs=1e-10)
+
+
+def test_delta_model_in_a_batch_mixing_heads_and_sizes(model, delta_model, distorted_crystal, molecule) -> None:  # noqa: ANN001
+    """Each graph of a mixed batch gets the prediction it gets alone: the PBE pass over the corrected graphs is a renumbered sub-batch."""
+    samples = [molecule, distorted_crystal, molecule, distorted_crystal]
+    heads = [Fidelity.CCSD_T, Fidelity.PBE, Fidelity.PBE, Fidelity.SCAN]
+    graphs = [neighbour_graph(s, delta_model.config.r_max) for s in samples]
+    batch = collate(samples, graphs, delta_model.elements, delta_model.dtype, fidelities=heads)
+    mixed = delta_model(batch)
+    ends = np.cumsum([0] + [s.num_atoms for s in samples])
+    for g, (sample, head) in enumerate(zip(samples, heads, strict=True)):
+        alone = energy_and_forces_of(delta_model, head)(sample)
+        assert float(mixed["energy"].detach()[g]) == pytest.approx(alone[0], abs=1e-10)
+        np.testing.assert_allclose(mixed["forces"].detach().numpy()[ends[g] : ends[g + 1]], alone[1], atol=1e-10)
+    # Training mode skips the PBE forces of corrected graphs without force labels (none here), not their energies.
+    trained = delta_model(batch, training=True)
+    np.testing.assert_allclose(trained["energy"].detach().numpy(), mixed["energy"].detach().numpy(), atol=1e-10)
+    # Stress: the corrected cell's is the PBE head's plus its own head's.
+    pair = collate([distorted_crystal] * 2, graphs[1::2], delta_model.elements, delta_model.dtype, fidelities=[Fidelity.PBE, Fidelity.CCSD_T])
+    delta_stress = delta_model(pair, compute_stress=True)["stress"].detach().numpy()
+    plain_stress = model(pair, compute_stress=True)["stress"].detach().numpy()
+    assert np.abs(plain_stress).max() > 1e-4
+    np.testing.assert_allclose(delta_stress[0], plain_stress[0], atol=1e-12)
+    np.testing.assert_allclose(delta_stress[1], plain_stress[0] + plain_stress[1], atol=1e-10)
 
 
 def test_delta_model_keeps_the_physics(delta_model, distorted_crystal, rng) -> None:  # noqa: ANN001
