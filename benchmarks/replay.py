@@ -30,7 +30,6 @@ CCSD(T) head on its own instead.
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import time
 import warnings
 from collections import Counter
@@ -44,7 +43,7 @@ from mfdisco.active_loop.fingerprints import fingerprints
 from mfdisco.active_loop.hull import HullEntry, hull_distances
 from mfdisco.active_loop.scores import combined_score, divergence, nearest_distances, select_batch, window_first, within_stability_window
 from mfdisco.core import Fidelity
-from mfdisco.labeller.pool_file import entries_at, read_pool_file
+from mfdisco.labeller.pool_file import entries_at, excluding, read_pool_file
 from mfdisco.labeller.presets import preset_settings
 from mfdisco.platform.campaign_data import LabelledStructure, predicted_hull_distances, reference_mu
 
@@ -60,14 +59,9 @@ def load(path: Path, preset: str = "gamma", exclude: Sequence[str] = ()) -> tupl
     Raises:
         ValueError: a pattern of ``exclude`` that matches no labelled member (naming it).
     """
-    entries = entries_at(read_pool_file(path), lambda f: preset_settings(preset, f))
-    unmatched = [p for p in exclude if not any(fnmatch.fnmatchcase(e.name, p) for e in entries)]
-    if unmatched:
-        raise ValueError(f"--exclude: {', '.join(map(repr, unmatched))} match no member labelled at preset {preset!r}")
+    entries = excluding(entries_at(read_pool_file(path), lambda f: preset_settings(preset, f)), exclude)
     by_hash: dict[str, dict] = {}
     for entry in entries:
-        if any(fnmatch.fnmatchcase(entry.name, p) for p in exclude):
-            continue
         if entry.label.status == "done" and entry.label.fidelity in (Fidelity.PBE, Fidelity.CCSD_T):
             item = by_hash.setdefault(entry.crystal.canonical_hash(), {"crystal": entry.crystal, "labels": {}})
             item["labels"][entry.label.fidelity] = entry.label

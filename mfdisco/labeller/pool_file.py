@@ -10,16 +10,17 @@ that compares energies must do.
 
 from __future__ import annotations
 
+import fnmatch
 import gzip
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from mfdisco.core import Crystal, Fidelity, Label
 from mfdisco.labeller.settings import LabelSettings, settings_hash
 
-__all__ = ["PoolEntry", "read_pool_file", "entries_at"]
+__all__ = ["PoolEntry", "read_pool_file", "entries_at", "excluding"]
 
 
 @dataclass(frozen=True)
@@ -89,3 +90,19 @@ def entries_at(entries: list[PoolEntry], settings_for: Callable[[Fidelity], Labe
         if settings_hash(entry.label.fidelity, settings) == entry.label.settings_hash:
             kept.append(entry)
     return kept
+
+
+def excluding(entries: list[PoolEntry], patterns: Sequence[str]) -> list[PoolEntry]:
+    """The entries whose member name matches none of the shell-style ``patterns``.
+
+    For leaving out labels known to be unreliable, e.g. ``'cesium-chloride:*'`` (the B2
+    cells' ``kpoint-sc4`` correlation energies, :mod:`mfdisco.labeller.presets`).
+
+    Raises:
+        ValueError: a pattern that matches none of ``entries``, naming it (a typo would
+            otherwise leave everything in).
+    """
+    unmatched = [p for p in patterns if not any(fnmatch.fnmatchcase(e.name, p) for e in entries)]
+    if unmatched:
+        raise ValueError(f"--exclude: {', '.join(map(repr, unmatched))} match no labelled member (names look like 'rocksalt:MgO', 'cesium-chloride:*')")
+    return [e for e in entries if not any(fnmatch.fnmatchcase(e.name, p) for p in patterns)]

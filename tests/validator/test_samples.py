@@ -94,3 +94,17 @@ def test_pool_entries_of_one_settings_family() -> None:
     assert any(e.name == "molecular:O2" for e in gamma)  # the triplet reference is matched at its reference settings
     assert all(e.label.settings.get("kspacing") is None for e in gamma)
     assert entries_at(entries, lambda f: preset_settings("gamma", f, ke_cutoff_ha=77.0)) == []
+
+
+def test_excluded_pool_members_leave_and_a_pattern_matching_nothing_is_named() -> None:
+    from mfdisco.active_loop.config import DEFAULT_POOL_FILE
+    from mfdisco.labeller.pool_file import excluding
+
+    entries = read_pool_file(DEFAULT_POOL_FILE)
+    kept = excluding(entries, ["cesium-chloride:*", "molecular:O2"])
+    assert 0 < len(kept) < len(entries)
+    assert not any(e.name.startswith("cesium-chloride:") or e.name == "molecular:O2" for e in kept)
+    assert len(entries) - len(kept) == sum(e.name.startswith("cesium-chloride:") or e.name == "molecular:O2" for e in entries)
+    assert excluding(entries, []) == entries
+    with pytest.raises(ValueError, match="'perovskite:XyO3'"):
+        excluding(entries, ["rocksalt:*", "perovskite:XyO3"])
