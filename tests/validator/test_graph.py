@@ -16,8 +16,7 @@ ELEMENTS = [1, 8, 12]
 
 def test_selected_graphs_equal_the_batch_of_those_samples_alone(rng: np.random.Generator) -> None:
     crystal = rocksalt(4.2)
-    cell = Sample(np.array(crystal.atomic_numbers), crystal.frac_coords @ crystal.lattice, crystal.lattice, Fidelity.PBE, energy_ev=-3.0,
-                  forces_ev_per_a=rng.normal(size=(crystal.num_sites, 3)))
+    cell = Sample.from_crystal(crystal, Fidelity.PBE, energy_ev=-3.0, forces_ev_per_a=rng.normal(size=(crystal.num_sites, 3)))
     water = Sample(np.array([8, 1, 1]), np.array([[0.0, 0.0, 0.0], [0.96, 0.0, 0.0], [-0.24, 0.93, 0.0]]), None, Fidelity.CCSD_T, energy_ev=-2.0)
     samples = [water, cell, water, cell]
     fidelities = [Fidelity.CCSD_T, Fidelity.PBE, Fidelity.SCAN, Fidelity.HSE06]
@@ -33,8 +32,7 @@ def test_selected_graphs_equal_the_batch_of_those_samples_alone(rng: np.random.G
 
 
 def test_select_graphs_refuses_a_mask_of_the_wrong_length() -> None:
-    crystal = rocksalt(4.2)
-    sample = Sample(np.array(crystal.atomic_numbers), crystal.frac_coords @ crystal.lattice, crystal.lattice, Fidelity.PBE)
+    sample = Sample.from_crystal(rocksalt(4.2), Fidelity.PBE)
     batch = collate([sample], [neighbour_graph(sample, 4.0)], ELEMENTS, torch.float64)
     with pytest.raises(ValueError, match="keep has shape"):
         select_graphs(batch, torch.tensor([True, False]))
