@@ -10,7 +10,7 @@ import numpy as np
 from mfdisco.core import BOHR_TO_ANGSTROM, Crystal, Fidelity
 from mfdisco.labeller.settings import LabelSettings, resolve_basis
 
-__all__ = ["SpinState", "spin_state", "build_cell", "kmesh_for", "cell_kmesh"]
+__all__ = ["SpinState", "spin_state", "build_cell", "kmesh_for", "cell_kmesh", "kpoint_supercell_matrix", "cell_kpoints", "supercell_madelung_energy"]
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,32 @@ def kmesh_for(lattice: np.ndarray, settings: LabelSettings) -> tuple[int, int, i
 
 
 def cell_kmesh(cell, settings: LabelSettings) -> tuple[int, int, int]:  # noqa: ANN001 - pyscf Cell
-    """:func:`kmesh_for` of a built PySCF cell."""
+    """:func:`kmesh_for` of a built PySCF cell (``settings.kmesh`` when ``kpoint_supercell_atoms`` samples instead)."""
     return kmesh_for(np.asarray(cell.lattice_vectors()) * BOHR_TO_ANGSTROM, settings)
+
+
+def kpoint_supercell_matrix(cell, settings: LabelSettings) -> np.ndarray | None:  # noqa: ANN001 - pyscf Cell
+    """The Born-von Kármán supercell H of ``settings.kpoint_supercell_atoms``, or None when unset.
+
+    H (integer, rows in units of the cell's vectors as PySCF holds them) is the compact
+    supercell of at least that many atoms; the identity when the cell has enough atoms.
+    """
+    if settings.kpoint_supercell_atoms is None:
+        return None
+    from mfdisco.labeller.supercells import compact_supercell_matrix, supercell_multiple
+
+    multiple = supercell_multiple(cell.natm, settings.kpoint_supercell_atoms)
+    return compact_supercell_matrix(np.asarray(cell.lattice_vectors()) * BOHR_TO_ANGSTROM, multiple)
+
+
+def cell_kpoints(cell, settings: LabelSettings) -> np.ndarray:  # noqa: ANN001 - pyscf Cell
+    """The absolute k-points of a label (Bohr⁻¹), [n_k, 3]: the k-mesh, or those of the Born-von Kármán supercell."""
+    matrix = kpoint_supercell_matrix(cell, settings)
+    if matrix is None:
+        return np.asarray(cell.make_kpts(cell_kmesh(cell, settings)))
+    from mfdisco.labeller.supercells import supercell_kpoints
+
+    return supercell_kpoints(matrix) @ np.asarray(cell.reciprocal_vectors())
 
 
 def build_cell(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings):  # noqa: ANN201 - pyscf Cell
@@ -103,3 +127,26 @@ def build_cell(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings):  
         cell.spin = state.two_s
         cell.build()
     return cell
+
+
+def supercell_madelung_energy(cell, settings: LabelSettings) -> float:  # noqa: ANN001 - pyscf Cell
+    """HF's exchange-divergence (``exxdiv='ewald'``) energy on Born-von Kármán k-points, Ha per cell.
+
+    PySCF's probe-charge correction adds v_M·S D S to the exchange matrix, v_M the
+    Madelung constant of the Born-von Kármán cell, which it builds from a Monkhorst-Pack
+    mesh; for the generalised sampling of ``kpoint_supercell_atoms`` that cell is the
+    supercell H, so the SCF runs without the term and this energy is added instead.
+    The term shifts every occupied level by the same amount and leaves the orbitals of a
+    gapped, integer-occupied reference unchanged, so E_ewald = E_none − v_M·N_e/2 per
+    cell exactly (tested against the supercell at Γ). 0.0 without that sampling or with
+    ``exxdiv='none'``.
+    """
+    matrix = kpoint_supercell_matrix(cell, settings)
+    if matrix is None or settings.exxdiv == "none" or round(abs(np.linalg.det(matrix))) == 1:
+        return 0.0
+    from pyscf.pbc.tools import madelung
+
+    supercell = cell.copy(deep=False)
+    supercell.unit = "B"
+    supercell.a = matrix @ np.asarray(cell.lattice_vectors())  # [3, 3] Bohr, rows
+    return -0.5 * float(madelung(supercell, np.zeros((1, 3)))) * cell.nelectron

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from mfdisco.core import Crystal, Fidelity
-from mfdisco.labeller.cell import build_cell, cell_kmesh, spin_state
+from mfdisco.labeller.cell import build_cell, cell_kpoints, spin_state
 from mfdisco.labeller.settings import LabelSettings
 from mfdisco.labeller.supercells import supercell_multiple
 
@@ -86,7 +86,7 @@ def estimate_cost(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings,
         cell: the PySCF cell when already built (built from the crystal otherwise).
     """
     cell = cell if cell is not None else build_cell(crystal, fidelity, settings)
-    n_kpts = int(np.prod(cell_kmesh(cell, settings)))
+    n_kpts = len(cell_kpoints(cell, settings))
     state = spin_state(crystal, settings, cell.nelectron)
     n_occupied = (cell.nelectron + state.two_s) // 2
     n_ao = int(cell.nao_nr())

@@ -17,7 +17,7 @@ import numpy as np
 
 from mfdisco import __version__
 from mfdisco.core import BOHR_TO_ANGSTROM, HARTREE_TO_EV, Crystal, Fidelity, Label
-from mfdisco.labeller.cell import build_cell, cell_kmesh, spin_state
+from mfdisco.labeller.cell import build_cell, cell_kmesh, kpoint_supercell_matrix, spin_state, supercell_madelung_energy
 from mfdisco.labeller.descriptors import compute_descriptors
 from mfdisco.labeller.cost import estimate_cost, frozen_orbitals, limit_problem
 from mfdisco.labeller.methods import ScfNotConverged, dft_gradient, follow_instabilities, has_integer_occupations, run_ccsd_t, run_mean_field
@@ -114,13 +114,19 @@ def label(crystal: Crystal, fidelity: Fidelity | str, settings: LabelSettings | 
     estimate = estimate_cost(crystal, fidelity, settings, cell)
     pairs = {element: [cell.basis[element], cell.pseudo[element]] for element in sorted(cell.basis)}
     details: dict[str, Any] = {"cost": estimate.as_dict(), "basis": pairs, "kmesh": list(cell_kmesh(cell, settings))}
+    bvk = kpoint_supercell_matrix(cell, settings)
+    if bvk is not None:  # the k-points sample this supercell instead of a mesh
+        details["kmesh"] = None
+        details["kpoint_supercell"] = {"matrix": bvk.tolist(), "n_atoms": crystal.num_sites * estimate.n_kpts}
     if fidelity is not Fidelity.CCSD_T:
         details["xc"] = settings.xc or XC_FUNCTIONALS[fidelity]
         if (exchange := short_range_exchange_detail(settings, details["xc"])) is not None:
             details["short_range_exchange"] = exchange
     problem = limit_problem(estimate, settings)
+    if problem is None and bvk is not None and estimate.n_kpts > 1:
+        problem = _supercell_sampling_problem(fidelity, settings, details.get("xc"))
     if problem is None and fidelity is Fidelity.CCSD_T and estimate.unrestricted and estimate.n_kpts > 1 and not settings.correlation_at_gamma:
-        problem = f"open-shell CCSD(T) on a k-mesh {details['kmesh']} is not available in PySCF (no k-point UCCSD(T)); use a Γ-point supercell or correlation_at_gamma"
+        problem = f"open-shell CCSD(T) on {estimate.n_kpts} k-points is not available in PySCF (no k-point UCCSD(T)); use a Γ-point supercell or correlation_at_gamma"
     if problem is None and fidelity is Fidelity.CCSD_T and estimate.n_virtual - (estimate.two_s > 0) < 1:
         problem = f"{estimate.n_ao} orbitals for {estimate.n_occupied} occupied leave no virtual orbital for CCSD(T); use a larger basis"
     if problem is not None:
@@ -152,8 +158,11 @@ def _compute(crystal: Crystal, cell, fidelity: Fidelity, settings: LabelSettings
             details["scf_time_s"] = time.perf_counter() - scf_start
         n_frozen = frozen_orbitals(crystal, cell) if settings.frozen_core else 0
         multiple = supercell_multiple(crystal.num_sites, settings.correlation_supercell_atoms)
-        if settings.correlation_at_gamma and (details["kmesh"] != [1, 1, 1] or multiple > 1):
-            energies = _composite_ccsd_t(crystal, cell, settings, unrestricted, float(mf.e_tot), details)
+        if settings.correlation_at_gamma and (details["cost"]["n_kpts"] > 1 or multiple > 1):
+            madelung_ha = supercell_madelung_energy(cell, settings)  # 0 unless Born-von Kármán k-points
+            if madelung_ha:
+                details["madelung_energy_ev"] = madelung_ha * HARTREE_TO_EV
+            energies = _composite_ccsd_t(crystal, cell, settings, unrestricted, float(mf.e_tot) + madelung_ha, details)
         else:
             energies = run_ccsd_t(mf, n_frozen, settings.max_cc_cycles)
         details.update({f"{key}_ev": value * HARTREE_TO_EV for key, value in energies.items() if key.startswith("e_")})
@@ -192,7 +201,7 @@ def _composite_ccsd_t(crystal: Crystal, cell, settings: LabelSettings, unrestric
     The correlation comes from the cell itself or, with ``correlation_supercell_atoms``,
     from its compact supercell of m cells (HF and CCSD(T) at Γ there), divided by m.
     """
-    gamma = settings.model_copy(update={"kmesh": (1, 1, 1), "kspacing": None})
+    gamma = settings.model_copy(update={"kmesh": (1, 1, 1), "kspacing": None, "kpoint_supercell_atoms": None})
     supercell, matrix = correlation_supercell(crystal, settings.correlation_supercell_atoms)
     multiple = supercell.num_sites // crystal.num_sites
     if multiple > 1:
@@ -211,6 +220,23 @@ def _composite_ccsd_t(crystal: Crystal, cell, settings: LabelSettings, unrestric
     energies["e_hf"] = e_hf_kmesh
     energies["e_total"] = e_hf_kmesh + energies["e_ccsd_corr"] + energies["e_t"]
     return energies
+
+
+def _supercell_sampling_problem(fidelity: Fidelity, settings: LabelSettings, xc: str | None) -> str | None:
+    """Why a label cannot run on the Born-von Kármán k-points of ``kpoint_supercell_atoms``, or None.
+
+    PySCF's exchange-divergence terms assume a Monkhorst-Pack mesh: HF gets the supercell's
+    Madelung term added after its SCF, but hybrid functionals and k-point coupled cluster
+    (which shifts occupied levels by the mesh's term) are not corrected.
+    """
+    if fidelity is Fidelity.CCSD_T and not settings.correlation_at_gamma:
+        return "k-point CCSD(T) on the Born-von Kármán k-points of kpoint_supercell_atoms is not supported; set correlation_at_gamma"
+    if xc is not None:
+        from pyscf.dft import libxc
+
+        if libxc.is_hybrid_xc(xc):
+            return f"the hybrid functional {xc!r} on the Born-von Kármán k-points of kpoint_supercell_atoms is not supported (PySCF's exchange-divergence term assumes a Monkhorst-Pack mesh); use kmesh or kspacing"
+    return None
 
 
 def _peak_rss_mb() -> float:

@@ -65,22 +65,20 @@ class MeanFieldResult:
 def _mean_field(cell, fidelity: Fidelity, settings: LabelSettings, unrestricted: bool):  # noqa: ANN001, ANN202
     from pyscf.pbc import dft, scf
 
-    from mfdisco.labeller.cell import cell_kmesh
+    from mfdisco.labeller.cell import cell_kpoints
 
-    kmesh = cell_kmesh(cell, settings)
-    gamma = kmesh == (1, 1, 1)
+    kpts = cell_kpoints(cell, settings)  # [n_k, 3] Bohr⁻¹
+    gamma = len(kpts) == 1
     if fidelity is Fidelity.CCSD_T:
         if gamma:
             mf = scf.UHF(cell) if unrestricted else scf.RHF(cell)
         else:
-            kpts = cell.make_kpts(kmesh)
             mf = scf.KUHF(cell, kpts) if unrestricted else scf.KRHF(cell, kpts)
     else:
         xc = settings.xc or XC_FUNCTIONALS[fidelity]
         if gamma:
             mf = dft.UKS(cell, xc=xc) if unrestricted else dft.RKS(cell, xc=xc)
         else:
-            kpts = cell.make_kpts(kmesh)
             mf = dft.KUKS(cell, kpts, xc=xc) if unrestricted else dft.KRKS(cell, kpts, xc=xc)
     if unrestricted and not gamma:
         # PySCF counts the electrons and 2S of a k-point UHF/UKS over the whole k-mesh; the
@@ -99,8 +97,8 @@ def _mean_field(cell, fidelity: Fidelity, settings: LabelSettings, unrestricted:
         mf = with_split_short_range_exchange(mf)  # HSE06: no erfc-attenuated integrals (a no-op for PBE, r2SCAN)
     if hasattr(mf, "grids") and hasattr(mf.grids, "level"):
         mf.grids.level = settings.grid_level  # atom-centred (Becke) XC grid, used with density fitting
-    if settings.exxdiv == "none" and hasattr(mf, "exxdiv"):
-        mf.exxdiv = None
+    if (settings.exxdiv == "none" or (settings.kpoint_supercell_atoms is not None and not gamma)) and hasattr(mf, "exxdiv"):
+        mf.exxdiv = None  # on Born-von Kármán k-points the Madelung term is added after the SCF (cell.supercell_madelung_energy)
     mf.conv_tol = settings.conv_tol_ha
     mf.max_cycle = settings.max_scf_cycles
     mf.verbose = 0

@@ -24,6 +24,13 @@ settings hash per fidelity).
     atom of rocksalt CaO is −3.87 eV in the 2-atom cell and −4.23 in a 4-atom cell of
     the same crystal, which moves mixing energies of the ordered rocksalts by up to
     0.4 eV/atom (``benchmarks/labeller/correlation_cell_size.py``).
+    Its meshes also sample cells of different size differently (the 2-atom rocksalts
+    3×3×3, a 54-atom Born-von Kármán cell; the 4-atom ordered ones 2×2×2, 32 atoms):
+    computing CaO and SrO in the ordered cell's 4-atom cell on its 2×2×2 mesh moves
+    them by −0.05 (HF) and +0.06-0.07 (PBE) eV/atom, and the mixing energy of CaSrO₂
+    from −0.007 (HF) and +0.116 (PBE) to +0.047 and +0.049
+    (``benchmarks/labeller/kmesh_convergence.py``). Energy differences between cells of
+    different size carry that ±0.07 eV/atom.
 ``kpoint-sc4``
     ``kpoint`` with the Γ correlation of every cell computed in its compact supercell of
     at least 4 atoms (``correlation_supercell_atoms``): the 2-atom rocksalts in the
@@ -40,6 +47,13 @@ settings hash per fidelity).
     +0.078 to −0.059 (MgO) and from −0.437 to +0.044 eV/atom (CaO; SrO and BaO
     by 0.46 and 0.52), so the preset's B2 CCSD(T) labels are not comparable with its
     rocksalt ones.
+``kpoint-bvk32``
+    ``kpoint-sc4`` with the k-points of the compact 32-atom Born-von Kármán supercell
+    instead of a mesh density (``kpoint_supercell_atoms``): the 2-atom rocksalts get 16
+    k-points, the 4-atom ordered rocksalts 8, and both sample the same bcc-shaped
+    supercell of edge √3·a, so mixing energies carry no sampling mismatch (the HF part
+    gets the supercell's Madelung term). Metals get 32 k-points. Hybrids (HSE06) are
+    refused on these k-points (PySCF's exchange-divergence term assumes a mesh).
 """
 
 from __future__ import annotations
@@ -74,6 +88,12 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
 PRESETS["kpoint-sc4"] = {
     "settings": PRESETS["kpoint"]["settings"],
     "per_fidelity": {**PRESETS["kpoint"]["per_fidelity"], "ccsd_t": {"correlation_at_gamma": True, "correlation_supercell_atoms": 4}},
+}
+
+
+PRESETS["kpoint-bvk32"] = {
+    "settings": {"kpoint_supercell_atoms": 32},
+    "per_fidelity": PRESETS["kpoint-sc4"]["per_fidelity"],
 }
 
 

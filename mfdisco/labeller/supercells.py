@@ -35,7 +35,7 @@ import numpy as np
 
 from mfdisco.core import Crystal
 
-__all__ = ["CLASS_TOLERANCE", "supercell_multiple", "hermite_normal_forms", "image_distances", "compact_supercell_matrix", "correlation_supercell"]
+__all__ = ["CLASS_TOLERANCE", "supercell_multiple", "hermite_normal_forms", "image_distances", "compact_supercell_matrix", "correlation_supercell", "supercell_kpoints"]
 
 _COMPARED_DISTANCES = 6  # shortest lattice vectors (up to sign) that rank a supercell
 _DISTANCE_DECIMALS = 4  # Å; shorter differences count as ties
@@ -130,3 +130,32 @@ def correlation_supercell(crystal: Crystal, min_atoms: int | None) -> tuple[Crys
     if supercell.num_sites != multiple * crystal.num_sites:  # a failed construction must never label the wrong solid
         raise RuntimeError(f"supercell of {crystal.formula} with H = {matrix.tolist()} has {supercell.num_sites} atoms, expected {multiple * crystal.num_sites}")
     return supercell, matrix
+
+
+def supercell_kpoints(matrix: np.ndarray) -> np.ndarray:
+    """The k-points of a cell that sample exactly its supercell ``H`` (Born-von Kármán cell).
+
+    A k-point k = f·B (B the cell's reciprocal vectors as rows) has the supercell's
+    periodicity when k·R is a multiple of 2π for every supercell vector R (rows of
+    H @ lattice), i.e. when H f is an integer vector: f = H⁻¹ n. The |det H| distinct
+    such f in [0, 1)³ are the sampling; for a diagonal H = diag(n₁, n₂, n₃) they are the
+    Γ-centred n₁×n₂×n₃ mesh. Energies per atom on them equal the Γ energies per atom of
+    the supercell (tested).
+
+    Args:
+        matrix: (3, 3) integer supercell matrix H, det H ≠ 0.
+
+    Returns:
+        [|det H|, 3] fractional coordinates in units of the reciprocal vectors, Γ first.
+    """
+    matrix = np.asarray(matrix)
+    multiple = round(abs(np.linalg.det(matrix)))
+    if multiple < 1 or not np.array_equal(matrix, np.round(matrix)):
+        raise ValueError(f"supercell matrix {matrix.tolist()}: must be integer with a non-zero determinant")
+    integers = np.array(list(itertools.product(range(multiple), repeat=3)))  # [multiple³, 3]
+    fractions = integers @ np.linalg.inv(matrix).T  # rows f = H⁻¹ n
+    fractions = np.round(fractions - np.floor(fractions + 1e-9), 9) % 1.0
+    unique = np.unique(fractions, axis=0)  # sorted: Γ first
+    if len(unique) != multiple:  # a failed construction must never sample the wrong supercell
+        raise RuntimeError(f"supercell matrix {matrix.tolist()} gave {len(unique)} k-points, expected {multiple}")
+    return unique

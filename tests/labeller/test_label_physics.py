@@ -10,6 +10,7 @@ from mfdisco.labeller import LabelSettings, label
 from mfdisco.labeller.cell import build_cell
 from mfdisco.labeller.label import ccsd_t_energy_parts
 from mfdisco.labeller.methods import run_mean_field
+from mfdisco.labeller.supercells import correlation_supercell
 
 
 def test_label_reproduces_a_plain_pyscf_script(lih: Crystal, fast_settings: LabelSettings) -> None:
@@ -66,6 +67,29 @@ def test_supercell_at_gamma_equals_kmesh_of_primitive(lih: Crystal, fast: dict, 
         mf = run_mean_field(cell, fidelity, settings, unrestricted=False).mf
         per_atom.append(float(mf.e_tot) / crystal.num_sites)  # e_tot is per cell (k-averaged)
     assert per_atom[0] == pytest.approx(per_atom[1], abs=tolerance)
+
+
+def test_born_von_karman_kpoints_equal_the_compact_supercell_at_gamma(lih: Crystal, fast: dict) -> None:
+    """kpoint_supercell_atoms: HF (with its Madelung term) and PBE per atom = the supercell's Γ energy (Ha/atom).
+
+    LiH's 4-atom Born-von Kármán cell is the non-diagonal H = [[1,0,0],[0,2,0],[0,1,1]].
+    PySCF's own probe-charge term assumes a Monkhorst-Pack mesh and is 0.11 Ha/atom off
+    here; the remaining 5e-5 is the FFT grids (21³ against 21×21×29) holding different
+    plane waves. Hybrids and k-point CCSD(T) on such k-points are refused.
+    """
+    supercell, matrix = correlation_supercell(lih, 4)
+    assert np.count_nonzero(matrix - np.diag(np.diag(matrix))) > 0  # a non-diagonal sampling
+    sampled = LabelSettings(**fast, kpoint_supercell_atoms=4)
+    hf = label(lih, "ccsd_t", sampled.model_copy(update={"correlation_at_gamma": True}))
+    hf_supercell = label(supercell, "ccsd_t", LabelSettings(**fast))
+    assert hf.status == hf_supercell.status == "done", (hf.error, hf_supercell.error)
+    assert hf.details["kpoint_supercell"] == {"matrix": matrix.tolist(), "n_atoms": 4} and hf.details["kmesh"] is None
+    assert hf.details["madelung_energy_ev"] < -1.0
+    assert hf.details["e_hf_ev"] / 2 / HARTREE_TO_EV == pytest.approx(hf_supercell.details["e_hf_ev"] / 4 / HARTREE_TO_EV, abs=1e-4)
+    pbe, pbe_supercell = label(lih, "pbe", sampled), label(supercell, "pbe", LabelSettings(**fast))
+    assert pbe.energy_per_atom_ev / HARTREE_TO_EV == pytest.approx(pbe_supercell.energy_per_atom_ev / HARTREE_TO_EV, abs=1e-4)
+    assert label(lih, "hse06", sampled).error.startswith("the hybrid functional 'HSE06' on the Born-von Kármán k-points")
+    assert "set correlation_at_gamma" in label(lih, "ccsd_t", sampled).error
 
 
 def test_kpoint_coupled_cluster_equals_the_supercell_at_gamma(lih: Crystal, fast: dict) -> None:

@@ -34,3 +34,10 @@ def test_changes_apply_on_top_and_unknown_presets_are_named() -> None:
     assert preset_settings("kpoint", "pbe", smearing_ha=0.0).smearing_ha == 0.0
     with pytest.raises(ValueError, match="'dense' is not one of gamma, kpoint"):
         preset_settings("dense", "pbe")
+
+
+def test_kpoint_bvk32_samples_a_32_atom_supercell_and_keeps_the_rest_of_kpoint_sc4() -> None:
+    for fidelity in Fidelity:
+        bvk, sc4 = preset_settings("kpoint-bvk32", fidelity), preset_settings("kpoint-sc4", fidelity)
+        assert bvk.kpoint_supercell_atoms == 32 and bvk.kspacing is None
+        assert bvk.model_copy(update={"kpoint_supercell_atoms": None, "kspacing": 0.9}) == sc4

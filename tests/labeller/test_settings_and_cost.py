@@ -114,6 +114,17 @@ def test_kspacing_gives_every_cell_the_same_k_point_density(prototypes: dict) ->
         LabelSettings(kmesh=(2, 2, 2), kspacing=0.5)
     with pytest.raises(ValueError, match="kspacing"):
         LabelSettings(kspacing=0)
+
+
+def test_kpoint_supercell_atoms_excludes_meshes_and_enters_the_hash_only_when_set() -> None:
+    assert "kpoint_supercell_atoms" not in LabelSettings().physics()
+    assert LabelSettings(kpoint_supercell_atoms=32).physics()["kpoint_supercell_atoms"] == 32
+    with pytest.raises(ValueError, match="kpoint_supercell_atoms 32 sets the k-points itself"):
+        LabelSettings(kpoint_supercell_atoms=32, kspacing=0.9)
+    with pytest.raises(ValueError, match="kpoint_supercell_atoms 8 sets the k-points itself"):
+        LabelSettings(kpoint_supercell_atoms=8, kmesh=(2, 2, 2))
+    with pytest.raises(ValueError, match="kpoint_supercell_atoms"):
+        LabelSettings(kpoint_supercell_atoms=1)
     with pytest.raises(ValueError, match=">= 1"):
         LabelSettings(kmesh=(0, 1, 1))
 

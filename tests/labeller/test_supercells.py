@@ -11,6 +11,7 @@ from mfdisco.labeller.supercells import (
     correlation_supercell,
     hermite_normal_forms,
     image_distances,
+    supercell_kpoints,
     supercell_multiple,
 )
 
@@ -81,3 +82,35 @@ def test_correlation_supercell_is_the_same_solid() -> None:
         assert all(n.nn_distance == pytest.approx(A / 2) for n in neighbours)
     same, identity = correlation_supercell(supercell, 4)
     assert same is supercell and np.array_equal(identity, np.eye(3))
+
+
+def test_supercell_kpoints_of_a_diagonal_matrix_are_the_gamma_centred_mesh() -> None:
+    fractions = supercell_kpoints(np.diag([2, 1, 3]))
+    mesh = np.array([[i / 2, 0.0, k / 3] for i in range(2) for k in range(3)])
+    assert fractions.shape == (6, 3) and np.allclose(np.unique(np.round(mesh, 9), axis=0), fractions)
+    assert np.allclose(fractions[0], 0.0)  # Γ first
+
+
+def test_supercell_kpoints_have_the_supercell_periodicity() -> None:
+    """|det H| distinct k-points, each with H f integer (e^{ik·R} = 1 on the supercell), for a non-diagonal H."""
+    matrix = np.array([[1, 0, 0], [1, 2, 0], [0, 1, 3]])
+    fractions = supercell_kpoints(matrix)
+    assert len(fractions) == 6 and len(np.unique(np.round(fractions, 6), axis=0)) == 6
+    products = fractions @ matrix.T  # rows H f
+    assert np.allclose(products, np.round(products), atol=1e-8)
+    with pytest.raises(ValueError, match="non-zero determinant"):
+        supercell_kpoints(np.array([[1, 0, 0], [1, 0, 0], [0, 0, 1]]))
+
+
+def test_rocksalt_and_ordered_rocksalt_share_their_32_atom_born_von_karman_cell() -> None:
+    """The 2-atom rocksalt (16 cells) and the 4-atom ordered rocksalt (8 cells) get one supercell: bcc, edges √3·a."""
+    from mfdisco.labeller.pool_members import ordered_rocksalt
+
+    rocksalt = Crystal.from_species(FCC, ["Mg", "O"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    ordered = ordered_rocksalt(rocksalt, rocksalt, "Mg", "Ca")  # same a: the lattice is what counts
+    supercells = [compact_supercell_matrix(c.lattice, supercell_multiple(c.num_sites, 32)) @ c.lattice for c in (rocksalt, ordered)]
+    first, second = (image_distances(lattice) for lattice in supercells)
+    assert first == pytest.approx(second, abs=1e-6)
+    assert first[:4] == pytest.approx([np.sqrt(3) * A] * 4)  # bcc of cube 2a: 4 shortest vectors ±(a, a, a)
+    assert abs(np.linalg.det(supercells[0])) == pytest.approx(abs(np.linalg.det(supercells[1])))
+    # kspacing 0.9 Å⁻¹ would sample them with 54- and 32-atom cells instead (3×3×3 and 2×2×2)
