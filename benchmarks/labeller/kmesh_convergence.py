@@ -9,8 +9,9 @@ which gives the 2-atom rocksalts 3×3×3 but the 4-atom ordered rocksalts 2×2×
 3×3×2): a mixing energy then subtracts energies sampled with different densities, and
 the exact exchange of HF converges more slowly with the k-mesh than a GGA does. This
 script computes, for each pool member (``--members``, names as in ``build_pool.py``)
-and each k-sampling (``--meshes``: a mesh such as ``3x3x3`` for every cell, or a
-k-point spacing in Å⁻¹ such as ``0.6``), the PBE energy with the `kpoint` preset's PBE
+and each k-sampling (``--meshes``: a mesh such as ``3x3x3`` for every cell, a k-point
+spacing in Å⁻¹ such as ``0.6``, or ``bvk32``, the k-points of each cell's compact
+supercell of at least 32 atoms as in the ``kpoint-bvk32`` preset), the PBE energy with the `kpoint` preset's PBE
 settings and the HF energy with its CCSD(T) settings (the k-mesh mean field of the
 composite label, stability-checked as there). With ``--supercell-atoms N`` every member
 is computed in its compact supercell of at least N atoms (as the `kpoint-sc4`
@@ -31,7 +32,12 @@ import time
 
 
 def _sampling(text: str) -> dict:
-    """``3x3x3`` → a fixed mesh for every cell; ``0.6`` → a k-point spacing (Å⁻¹)."""
+    """``3x3x3`` → a fixed mesh for every cell; ``0.6`` → a k-point spacing (Å⁻¹); ``bvk32`` → the k-points of the compact 32-atom supercell."""
+    if text.startswith("bvk"):
+        atoms = int(text[3:]) if text[3:].isdigit() else 0
+        if atoms < 2:
+            raise argparse.ArgumentTypeError(f"sampling {text!r}: give bvkN with N >= 2 atoms, like bvk32")
+        return {"kspacing": None, "kpoint_supercell_atoms": atoms}
     if "x" in text:
         mesh = tuple(int(n) for n in text.split("x"))
         if len(mesh) != 3 or min(mesh) < 1:
@@ -46,7 +52,7 @@ def _sampling(text: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", nargs="+", required=True, help="the first one is compared with the rest by composition")
-    parser.add_argument("--meshes", nargs="+", default=["2x2x2", "3x3x3"], help="k-meshes (3x3x3) or k-point spacings (Å⁻¹)")
+    parser.add_argument("--meshes", nargs="+", default=["2x2x2", "3x3x3"], help="k-meshes (3x3x3), k-point spacings (Å⁻¹) or Born-von Kármán cells (bvk32)")
     parser.add_argument("--fidelities", nargs="+", default=["hf", "pbe"], choices=["hf", "pbe"])
     parser.add_argument("--supercell-atoms", type=int, default=None, help="compute every member in its compact supercell of at least this many atoms")
     parser.add_argument("--threads", type=int, default=1)
@@ -60,7 +66,7 @@ def main() -> None:
     import numpy as np
 
     from mfdisco.core import HARTREE_TO_EV, Fidelity
-    from mfdisco.labeller.cell import build_cell, cell_kmesh
+    from mfdisco.labeller.cell import build_cell, cell_kpoints, supercell_madelung_energy
     from mfdisco.labeller.methods import follow_instabilities, run_mean_field
     from mfdisco.labeller.pool_members import matching_members, member_settings, pool_members
     from mfdisco.labeller.presets import preset_settings
@@ -85,10 +91,10 @@ def main() -> None:
                 result = run_mean_field(cell, method, settings, unrestricted=bool(cell.spin))
                 if method is Fidelity.CCSD_T:
                     follow_instabilities(result.mf)
-                energy = float(result.mf.e_tot) * HARTREE_TO_EV / crystal.num_sites
+                energy = (float(result.mf.e_tot) + supercell_madelung_energy(cell, settings)) * HARTREE_TO_EV / crystal.num_sites
                 energies[(fidelity, name, index)] = energy
                 print(
-                    f"{fidelity:<3} {name:<26} {crystal.num_sites} atoms  sampling {text:<6} mesh {'x'.join(map(str, cell_kmesh(cell, settings)))}  "
+                    f"{fidelity:<3} {name:<26} {crystal.num_sites} atoms  sampling {text:<6} {len(cell_kpoints(cell, settings))} k-points  "
                     f"E/atom {energy:.6f} eV  {time.perf_counter() - start:7.1f} s",
                     flush=True,
                 )

@@ -126,7 +126,7 @@ def label(crystal: Crystal, fidelity: Fidelity | str, settings: LabelSettings | 
     if problem is None and bvk is not None and estimate.n_kpts > 1:
         problem = _supercell_sampling_problem(fidelity, settings, details.get("xc"))
     if problem is None and fidelity is Fidelity.CCSD_T and estimate.unrestricted and estimate.n_kpts > 1 and not settings.correlation_at_gamma:
-        problem = f"open-shell CCSD(T) on {estimate.n_kpts} k-points is not available in PySCF (no k-point UCCSD(T)); use a Γ-point supercell or correlation_at_gamma"
+        problem = f"open-shell CCSD(T) on a k-mesh {details['kmesh']} is not available in PySCF (no k-point UCCSD(T)); use a Γ-point supercell or correlation_at_gamma"
     if problem is None and fidelity is Fidelity.CCSD_T and estimate.n_virtual - (estimate.two_s > 0) < 1:
         problem = f"{estimate.n_ao} orbitals for {estimate.n_occupied} occupied leave no virtual orbital for CCSD(T); use a larger basis"
     if problem is not None:
