@@ -28,6 +28,7 @@ an ordered ternary then carry their correlation from cells of one size and shape
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 
@@ -103,6 +104,14 @@ def compact_supercell_matrix(lattice: np.ndarray, multiple: int) -> np.ndarray:
         (3, 3) integer matrix H; supercell vectors are ``H @ lattice``.
     """
     lattice = np.asarray(lattice, dtype=float)
+    return np.array(_compact_supercell_matrix(tuple(lattice.ravel()), multiple))  # a copy: the cached one stays intact
+
+
+@functools.lru_cache(maxsize=64)
+def _compact_supercell_matrix(lattice_values: tuple[float, ...], multiple: int) -> np.ndarray:
+    """:func:`compact_supercell_matrix` of a flattened lattice, cached: a label asks for its
+    Born-von Kármán cell several times (cost estimate, every SCF attempt, the Madelung term)."""
+    lattice = np.array(lattice_values).reshape(3, 3)
     forms = hermite_normal_forms(multiple)
     distances = np.array([image_distances(form @ lattice) for form in forms])  # [n_forms, _COMPARED_DISTANCES] Å
     kept = np.arange(len(forms))
