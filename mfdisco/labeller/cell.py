@@ -129,24 +129,44 @@ def build_cell(crystal: Crystal, fidelity: Fidelity, settings: LabelSettings):  
     return cell
 
 
-def supercell_madelung_energy(cell, settings: LabelSettings) -> float:  # noqa: ANN001 - pyscf Cell
-    """HF's exchange-divergence (``exxdiv='ewald'``) energy on Born-von Kármán k-points, Ha per cell.
+def supercell_madelung_energy(cell, settings: LabelSettings, xc: str | None = None) -> float:  # noqa: ANN001 - pyscf Cell
+    """The exchange-divergence (``exxdiv='ewald'``) energy of exact exchange on Born-von Kármán k-points, Ha per cell.
 
-    PySCF's probe-charge correction adds v_M·S D S to the exchange matrix, v_M the
-    Madelung constant of the Born-von Kármán cell, which it builds from a Monkhorst-Pack
-    mesh; for the generalised sampling of ``kpoint_supercell_atoms`` that cell is the
-    supercell H, so the SCF runs without the term and this energy is added instead.
-    The term shifts every occupied level by the same amount and leaves the orbitals of a
-    gapped, integer-occupied reference unchanged, so E_ewald = E_none − v_M·N_e/2 per
-    cell exactly (tested against the supercell at Γ). 0.0 without that sampling or with
-    ``exxdiv='none'``.
+    PySCF's probe-charge correction adds c·v_M·S D S to the exchange matrix, c the
+    exact-exchange coefficient and v_M the Madelung constant of the Born-von Kármán cell,
+    which it builds from a Monkhorst-Pack mesh; for the generalised sampling of
+    ``kpoint_supercell_atoms`` that cell is the supercell H, so the SCF runs without the
+    term and this energy is added instead. The term shifts every occupied level by the
+    same amount and leaves the orbitals of a gapped, integer-occupied reference unchanged,
+    so E_ewald = E_none − c·v_M·N_e/2 per cell exactly (tested against the supercell at Γ;
+    with smearing it is the same approximation PySCF makes on a mesh).
+
+    Hartree-Fock (``xc`` None) has c = 1 with the 1/r Madelung constant. A hybrid mixes
+    c_SR of short-range erfc(ωr)/r and c_LR of long-range erf(ωr)/r exchange (PySCF's
+    ``rsh_and_hybrid_coeff``; HSE06: c_SR = 0.25, c_LR = 0, ω = 0.11 Bohr⁻¹), so its term
+    is −(c_SR·v_M^SR + c_LR·v_M^LR)·N_e/2 with the Madelung constants of those operators
+    (v_M^SR = v_M − v_M^LR; a global hybrid, ω = 0, takes v_M). 0.0 without that
+    sampling, with ``exxdiv='none'`` or for a functional without exact exchange.
     """
     matrix = kpoint_supercell_matrix(cell, settings)
     if matrix is None or settings.exxdiv == "none" or round(abs(np.linalg.det(matrix))) == 1:
         return 0.0
     from pyscf.pbc.tools import madelung
 
+    if xc is None:
+        omega, long_range, short_range = 0.0, 0.0, 1.0
+    else:
+        from pyscf.dft import numint
+
+        omega, long_range, short_range = numint.NumInt().rsh_and_hybrid_coeff(xc)
+    if long_range == 0 and short_range == 0:
+        return 0.0
     supercell = cell.copy(deep=False)
     supercell.unit = "B"
     supercell.a = matrix @ np.asarray(cell.lattice_vectors())  # [3, 3] Bohr, rows
-    return -0.5 * float(madelung(supercell, np.zeros((1, 3)))) * cell.nelectron
+    origin = np.zeros((1, 3))
+    if omega == 0:
+        constant = short_range * float(madelung(supercell, origin))
+    else:
+        constant = short_range * float(madelung(supercell, origin, omega=-abs(omega))) + long_range * float(madelung(supercell, origin, omega=abs(omega)))
+    return -0.5 * constant * cell.nelectron

@@ -124,7 +124,7 @@ def label(crystal: Crystal, fidelity: Fidelity | str, settings: LabelSettings | 
             details["short_range_exchange"] = exchange
     problem = limit_problem(estimate, settings)
     if problem is None and bvk is not None and estimate.n_kpts > 1:
-        problem = _supercell_sampling_problem(fidelity, settings, details.get("xc"))
+        problem = _supercell_sampling_problem(fidelity, settings)
     if problem is None and fidelity is Fidelity.CCSD_T and estimate.unrestricted and estimate.n_kpts > 1 and not settings.correlation_at_gamma:
         problem = f"open-shell CCSD(T) on a k-mesh {details['kmesh']} is not available in PySCF (no k-point UCCSD(T)); use a Γ-point supercell or correlation_at_gamma"
     if problem is None and fidelity is Fidelity.CCSD_T and estimate.n_virtual - (estimate.two_s > 0) < 1:
@@ -174,6 +174,9 @@ def _compute(crystal: Crystal, cell, fidelity: Fidelity, settings: LabelSettings
         energy_ha = energies["e_total"]
     else:
         energy_ha = float(mf.e_tot)
+        if madelung_ha := supercell_madelung_energy(cell, settings, details["xc"]):  # hybrids on Born-von Kármán k-points
+            details["madelung_energy_ev"] = madelung_ha * HARTREE_TO_EV
+            energy_ha += madelung_ha
         if settings.forces and settings.multigrid:
             forces = _forces(mf, details)
         elif settings.forces:
@@ -222,20 +225,15 @@ def _composite_ccsd_t(crystal: Crystal, cell, settings: LabelSettings, unrestric
     return energies
 
 
-def _supercell_sampling_problem(fidelity: Fidelity, settings: LabelSettings, xc: str | None) -> str | None:
+def _supercell_sampling_problem(fidelity: Fidelity, settings: LabelSettings) -> str | None:
     """Why a label cannot run on the Born-von Kármán k-points of ``kpoint_supercell_atoms``, or None.
 
-    PySCF's exchange-divergence terms assume a Monkhorst-Pack mesh: HF gets the supercell's
-    Madelung term added after its SCF, but hybrid functionals and k-point coupled cluster
-    (which shifts occupied levels by the mesh's term) are not corrected.
+    PySCF's exchange-divergence terms assume a Monkhorst-Pack mesh: HF and hybrids get the
+    supercell's Madelung term added after their SCF (:func:`.cell.supercell_madelung_energy`),
+    but k-point coupled cluster (which shifts occupied levels by the mesh's term) is not corrected.
     """
     if fidelity is Fidelity.CCSD_T and not settings.correlation_at_gamma:
         return "k-point CCSD(T) on the Born-von Kármán k-points of kpoint_supercell_atoms is not supported; set correlation_at_gamma"
-    if xc is not None:
-        from pyscf.dft import libxc
-
-        if libxc.is_hybrid_xc(xc):
-            return f"the hybrid functional {xc!r} on the Born-von Kármán k-points of kpoint_supercell_atoms is not supported (PySCF's exchange-divergence term assumes a Monkhorst-Pack mesh); use kmesh or kspacing"
     return None
 
 

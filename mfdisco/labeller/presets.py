@@ -52,8 +52,8 @@ settings hash per fidelity).
     instead of a mesh density (``kpoint_supercell_atoms``): the 2-atom rocksalts get 16
     k-points, the 4-atom ordered rocksalts 8, and both sample the same bcc-shaped
     supercell of edge √3·a, so mixing energies carry no sampling mismatch (the HF part
-    gets the supercell's Madelung term). Metals get 32 k-points. Hybrids (HSE06) are
-    refused on these k-points (PySCF's exchange-divergence term assumes a mesh).
+    and HSE06's short-range exact exchange get the supercell's Madelung terms). Metals
+    get 32 k-points.
 """
 
 from __future__ import annotations
