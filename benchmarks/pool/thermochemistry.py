@@ -24,6 +24,12 @@ PBE and at CCSD(T), and the CCSD(T) difference split into its Hartree-Fock part 
 k-mesh where the preset has one) and its CCSD + (T) correlation part (at Γ, in the cell
 or supercell the preset correlates), read from the labels' details. Where PBE and CCSD(T)
 disagree, the split says whether the mean-field or the Γ correlation carries it.
+
+Compounds of three or more elements get a third table: their energy against the two
+binaries of their composition (AB O₂ against AO + BO, ATiO₃ against AO + TiO₂), ΔE at
+every fidelity all three are labelled at, split the same way. No elemental reference
+enters it, so the metal references' k-point error (the largest in PBE's ΔE_f) does not
+either: it is the cleanest comparison of PBE with CCSD(T) the pool has.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from mfdisco.active_loop.config import DEFAULT_POOL_FILE, CampaignConfig
 from mfdisco.active_loop.hull import HullEntry, hull_distances
@@ -156,6 +164,81 @@ def polymorph_rows(entries: list[PoolEntry]) -> list[PolymorphRow]:
     return rows
 
 
+@dataclass
+class ReactionRow:
+    """A compound's energy against the two binary compounds of its composition (eV/atom).
+
+    ΔE = E(compound)/N − Σ_i (N_i/N)·E_i/N_i over the binaries i it decomposes into, N_i of
+    its N atoms going to binary i. No elemental reference enters, so this is the mixing
+    energy of an ordered rocksalt AB O₂ against AO + BO, or of ATiO₃ against AO + TiO₂.
+    """
+
+    name: str
+    binaries: tuple[str, str]
+    energy: dict[Fidelity, float]
+    hf_part: float
+    correlation_part: float
+
+
+def _composition_vector(crystal, elements: list[str]) -> np.ndarray:  # noqa: ANN001 - Crystal
+    counts = Counter(crystal.species)
+    return np.array([counts.get(e, 0) for e in elements], dtype=float)  # [n_elements]
+
+
+def binary_reaction_rows(entries: list[PoolEntry]) -> list[ReactionRow]:
+    """ΔE of every compound of three or more elements against two binaries of its elements.
+
+    Members need done PBE and CCSD(T) labels; perturbed variants are left out, and each
+    binary formula is represented by its lowest CCSD(T) prototype. Of the binary pairs
+    whose non-negative combination gives the compound's composition exactly, the one with
+    the lowest CCSD(T) energy is taken (the decomposition a hull would pick). Other
+    fidelities are reported where all three members have them; the CCSD(T) ΔE is split
+    into HF and correlation parts as in :func:`polymorph_rows`.
+    """
+    labels: dict[str, dict[Fidelity, PoolEntry]] = {}
+    for entry in entries:
+        if entry.label.status == "done" and not entry.name.startswith("perturbed") and len(set(entry.crystal.species)) > 1:
+            labels.setdefault(entry.name, {})[entry.label.fidelity] = entry
+    paired = {n: by for n, by in labels.items() if {Fidelity.PBE, Fidelity.CCSD_T} <= set(by)}
+    binaries: dict[str, str] = {}  # reduced formula -> its lowest CCSD(T) member
+    for name, by in paired.items():
+        if len(set(by[Fidelity.CCSD_T].crystal.species)) == 2:
+            formula = by[Fidelity.CCSD_T].crystal.reduced_formula
+            if formula not in binaries or by[Fidelity.CCSD_T].label.energy_per_atom_ev < paired[binaries[formula]][Fidelity.CCSD_T].label.energy_per_atom_ev:
+                binaries[formula] = name
+    rows = []
+    for name, by in sorted(paired.items()):
+        crystal = by[Fidelity.CCSD_T].crystal
+        elements = sorted(set(crystal.species))
+        if len(elements) < 3:
+            continue
+        target = _composition_vector(crystal, elements)
+        best: tuple[float, tuple[str, str], np.ndarray] | None = None
+        candidates = [b for b in sorted(binaries.values()) if set(paired[b][Fidelity.CCSD_T].crystal.species) <= set(elements)]
+        for i, first in enumerate(candidates):
+            for second in candidates[i + 1:]:
+                basis = np.stack([_composition_vector(paired[b][Fidelity.CCSD_T].crystal, elements) for b in (first, second)], axis=1)  # [n_elements, 2]
+                amounts, *_ = np.linalg.lstsq(basis, target, rcond=None)  # cells of each binary per compound cell
+                if np.any(amounts <= 0) or not np.allclose(basis @ amounts, target, atol=1e-8):
+                    continue
+                shares = amounts * basis.sum(axis=0) / target.sum()  # fraction of the compound's atoms in each binary
+                ccsd_t = sum(w * paired[b][Fidelity.CCSD_T].label.energy_per_atom_ev for w, b in zip(shares, (first, second), strict=True))
+                if best is None or ccsd_t < best[0]:
+                    best = (ccsd_t, (first, second), shares)
+        if best is None:
+            continue
+        _, pair, shares = best
+        members = [by, *(paired[b] for b in pair)]
+        weights = [1.0, *(-shares)]
+        fidelities = [f for f in Fidelity if all(f in m for m in members)]
+        energy = {f: sum(w * m[f].label.energy_per_atom_ev for w, m in zip(weights, members, strict=True)) for f in fidelities}
+        parts = [ccsd_t_energy_parts(m[Fidelity.CCSD_T].label, m[Fidelity.CCSD_T].crystal.num_sites) for m in members]
+        hf = sum(w * part[0] for w, part in zip(weights, parts, strict=True))
+        correlation = sum(w * part[1] for w, part in zip(weights, parts, strict=True))
+        rows.append(ReactionRow(name, pair, energy, hf, correlation))
+    return rows
+
+
 def mean_absolute_error_to_experiment(rows: list[CompoundRow], fidelity: Fidelity) -> tuple[float, int]:
     """(MAE of ΔE_f against experiment in eV/atom, number of compounds) at one fidelity; nan when none."""
     errors = [abs(r.formation[fidelity] - r.experiment) for r in rows if r.experiment is not None and fidelity in r.formation]
@@ -193,6 +276,14 @@ def main() -> None:
         print(f"{'member':<28} {'ground':<16} {'ΔE pbe':>8} {'ΔE ccsd_t':>10} {'HF part':>8} {'corr part':>10}")
         for row in polymorphs:
             print(f"{row.name:<28} {row.ground:<16} {row.above_ground[Fidelity.PBE]:>+8.3f} {row.above_ground[Fidelity.CCSD_T]:>+10.3f} {row.hf_part:>+8.3f} {row.correlation_part:>+10.3f}")
+    reactions = binary_reaction_rows(entries)
+    if reactions:
+        print("\nagainst binaries: ΔE = E(compound) − E(two binaries of its composition), eV/atom (no elemental reference enters)")
+        print(f"{'member':<28} {'binaries':<36} {'ΔE pbe':>8} {'ΔE scan':>8} {'ΔE hse06':>9} {'ΔE ccsd_t':>10} {'HF part':>8} {'corr part':>10} {'pbe−ccsd_t':>11}")
+        for row in reactions:
+            others = "".join(f" {_format(row.energy.get(f)):>{w}}" for f, w in ((Fidelity.SCAN, 8), (Fidelity.HSE06, 9)))
+            print(f"{row.name:<28} {' + '.join(row.binaries):<36} {row.energy[Fidelity.PBE]:>+8.3f}{others} {row.energy[Fidelity.CCSD_T]:>+10.3f} {row.hf_part:>+8.3f}"
+                  f" {row.correlation_part:>+10.3f} {row.energy[Fidelity.PBE] - row.energy[Fidelity.CCSD_T]:>+11.3f}")
 
 
 if __name__ == "__main__":

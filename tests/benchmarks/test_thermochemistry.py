@@ -82,3 +82,22 @@ def test_polymorphs_split_the_ccsd_t_difference_into_hf_and_correlation() -> Non
     assert row.above_ground[Fidelity.CCSD_T] == pytest.approx(0.3)
     assert row.hf_part == pytest.approx(0.1) and row.correlation_part == pytest.approx(0.2)
     assert module.polymorph_rows([e for e in entries if e.name != "rocksalt:MgO"]) == []  # one prototype left: no polymorph
+
+
+def test_compounds_are_compared_with_the_two_binaries_of_their_composition() -> None:
+    """MgCaO2 (4 atoms) against rocksalt MgO + CaO: ΔE = E/atom − ½E(MgO)/atom − ½E(CaO)/atom, per fidelity."""
+    module = _module()
+    entries = [e for e in _pool() if e.label.status == "done"]
+    for fidelity, cao, ternary in ((Fidelity.PBE, -3.0, -3.1), (Fidelity.CCSD_T, -3.6, -3.7), (Fidelity.SCAN, -3.3, -3.0)):
+        entries += [_entry("rocksalt:CaO", ["Ca", "O"], fidelity, cao), _entry("ordered-rocksalt:MgCaO2", ["Mg", "Ca", "O", "O"], fidelity, ternary)]
+    entries.append(_entry("cesium-chloride:CaO", ["Ca", "O"], Fidelity.PBE, -2.0))  # no CCSD(T): not a candidate binary
+    hf = {"rocksalt:MgO": -3.2, "rocksalt:CaO": -3.0, "ordered-rocksalt:MgCaO2": -3.0, "perturbed0:rocksalt:MgO": -3.0}
+    entries = [_with_parts(e, hf[e.name]) if e.label.fidelity == Fidelity.CCSD_T and e.name in hf else e for e in entries]
+    (row,) = module.binary_reaction_rows(entries)  # binaries are not rows; the perturbed MgO is not a candidate
+    assert row.name == "ordered-rocksalt:MgCaO2" and set(row.binaries) == {"rocksalt:MgO", "rocksalt:CaO"}
+    assert row.energy[Fidelity.PBE] == pytest.approx(-3.1 - 0.5 * (-3.5 - 3.0))
+    assert row.energy[Fidelity.CCSD_T] == pytest.approx(-3.7 - 0.5 * (-4.0 - 3.6))
+    assert Fidelity.SCAN not in row.energy  # MgO has no SCAN label
+    assert row.hf_part == pytest.approx(-3.0 - 0.5 * (-3.2 - 3.0))
+    assert row.hf_part + row.correlation_part == pytest.approx(row.energy[Fidelity.CCSD_T])
+    assert module.binary_reaction_rows([e for e in entries if e.name != "rocksalt:CaO"]) == []  # no pair gives MgCaO2
