@@ -25,9 +25,12 @@ many atoms: on the ``gamma`` preset the Γ-point finite-size error depends on th
 so only cells of one size compare. ``--delta-to-pbe`` trains the multi-fidelity schedules
 with Δ-learning (:attr:`PotentialConfig.delta_to_pbe`: each fidelity above PBE is PBE's
 prediction plus a correction head); the CCSD(T)-only control has no PBE and stays direct.
+Each budget first prints a ``Δ-linear`` baseline (:func:`composition_linear_delta`): the
+test compound's PBE label plus a per-element shift fitted on the same CCSD(T) labels,
+which the networks (predicting PBE as well) should beat to be worth training.
 
     .venv/bin/python benchmarks/validator/multifidelity.py [--budgets 25 50 100] [--epochs 150] [--ensemble-size 4] [--exclude PATTERN ...] [--leave-one-out]
-        [--max-atoms N] [--schedules joint progressive transfer ccsd_t-only] [--delta-to-pbe] [--device cpu]
+        [--max-atoms N] [--schedules joint progressive transfer ccsd_t-only] [--delta-to-pbe] [--device cpu] [--baseline-only]
 """
 
 from __future__ import annotations
@@ -118,6 +121,46 @@ def leave_group_out_recalibrated_std(mean: np.ndarray, std: np.ndarray, target: 
     return recalibrated
 
 
+def composition_linear_delta(samples: Sequence, train_keys: set[str], test_keys: set[str]) -> dict[str, tuple[float, float]]:
+    """Baseline: CCSD(T) per atom = the PBE label per atom + a per-element correction, Σ_e x_e·c_e.
+
+    c_e (eV/atom of element e) is the least-squares fit of Δ = E_CCSD(T)/N − E_PBE/N over
+    the structures of ``train_keys`` that have both labels, x_e the atom fractions. Unlike
+    the networks, which predict PBE too, it is given each test compound's PBE label: it
+    measures how much of CCSD(T) − PBE is an additive shift per element, the part a
+    Δ-model gets from its per-fidelity atomic reference energies alone.
+
+    Args:
+        samples: :class:`~mfdisco.validator.samples.Sample` objects with ``key``, ``fidelity``, ``energy_ev``.
+        train_keys: structures fitted on (compounds and elemental references).
+        test_keys: structures predicted.
+
+    Returns:
+        {key: (predicted, labelled CCSD(T) energy per atom in eV)} for each test structure
+        that has both labels.
+    """
+    per_atom: dict[str, dict[Fidelity, float]] = {}
+    fractions: dict[str, dict[int, float]] = {}
+    for s in samples:
+        if s.fidelity in (Fidelity.PBE, Fidelity.CCSD_T) and s.energy_ev is not None:
+            per_atom.setdefault(s.key, {})[s.fidelity] = s.energy_ev / s.num_atoms
+            numbers, counts = np.unique(s.atomic_numbers, return_counts=True)
+            fractions[s.key] = dict(zip(numbers.tolist(), (counts / counts.sum()).tolist(), strict=True))
+    paired = {k for k, v in per_atom.items() if len(v) == 2}
+    fitted = sorted(paired & train_keys)
+    elements = sorted({z for k in fitted for z in fractions[k]})
+    design = np.array([[fractions[k].get(z, 0.0) for z in elements] for k in fitted])  # [n_train, n_elements]
+    delta = np.array([per_atom[k][Fidelity.CCSD_T] - per_atom[k][Fidelity.PBE] for k in fitted])  # [n_train] eV/atom
+    correction, *_ = np.linalg.lstsq(design, delta, rcond=None)
+    shift = dict(zip(elements, correction.tolist(), strict=True))
+    predictions = {}
+    for key in sorted(paired & test_keys):
+        if set(fractions[key]) <= set(shift):
+            predicted = per_atom[key][Fidelity.PBE] + sum(x * shift[z] for z, x in fractions[key].items())
+            predictions[key] = (predicted, per_atom[key][Fidelity.CCSD_T])
+    return predictions
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pool", type=Path, default=DEFAULT_POOL_FILE)
@@ -135,6 +178,7 @@ def main() -> None:
                         help="Δ-learning: every fidelity but PBE predicted as PBE plus a correction head (not the CCSD(T)-only control, which has no PBE)")
     parser.add_argument("--exclude", nargs="+", default=[], metavar="PATTERN",
                         help="leave out members whose name matches, e.g. 'cesium-chloride:*' (labels known to be unreliable)")
+    parser.add_argument("--baseline-only", action="store_true", help="print the Δ-linear baseline of each budget and train nothing")
     parser.add_argument("--leave-one-out", action="store_true",
                         help="score every compound once, trained without it (one training per compound, schedule and budget)")
     args = parser.parse_args()
@@ -186,7 +230,13 @@ def main() -> None:
         note = "" if chosen_size == budget else f" (only {chosen_size} available)"
         if not intermediate and (args.schedules is None or "progressive" in args.schedules):
             print(f"{chosen_size:>6} {'progressive':<12} = transfer: no SCAN or HSE06 labels, so its stages are PBE then PBE + CCSD(T)")
-        for schedule in schedules:
+        linear: dict[str, tuple[float, float]] = {}
+        for split in splits:
+            linear.update(composition_linear_delta(samples, set(split.train[:budget]) | elemental, set(split.test)))
+        if linear:
+            linear_mae = float(np.mean([abs(m - t) for m, t in linear.values()])) * 1000
+            print(f"{chosen_size:>6} {'Δ-linear':<12} {linear_mae:>9.1f} meV  (baseline: each test compound's PBE label + a per-element CCSD(T) − PBE shift fitted on the same labels)")
+        for schedule in [] if args.baseline_only else schedules:
             config = base.model_copy(update={"schedule": "joint" if schedule == "ccsd_t-only" else schedule,
                                              "delta_to_pbe": args.delta_to_pbe and schedule != "ccsd_t-only"})
             pooled: dict[Fidelity, list[tuple[float, float, float, str]]] = {}  # per fidelity: (mean, std, target eV/atom, compound)

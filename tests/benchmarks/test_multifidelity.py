@@ -63,3 +63,27 @@ def test_leave_group_out_recalibration_never_looks_at_the_group_itself() -> None
     assert recalibrated[2] == recalibrated[3] > 0.5  # scaled up by the far compound's large errors
     with pytest.raises(ValueError, match="at least two compounds"):
         _module().leave_group_out_recalibrated_std(mean, std, target, ["one"] * 4)
+
+
+def test_composition_linear_delta_recovers_an_additive_shift_and_uses_only_training_labels() -> None:
+    """Δ = CCSD(T) − PBE per atom additive per element: the baseline predicts held-out compounds exactly."""
+    from mfdisco.core import Fidelity
+    from mfdisco.validator.samples import Sample
+
+    module = _module()
+    shift = {12: -0.3, 20: -0.1, 8: -0.7}  # eV/atom of Mg, Ca, O
+    structures = {"mg": [12], "ca": [20], "o2": [8, 8], "mgo": [12, 8], "cao": [20, 8], "mgcao2": [12, 20, 8, 8]}
+    samples = []
+    for key, numbers in structures.items():
+        pbe = -1.0 * len(numbers) - 0.05 * numbers[0]  # any PBE energy (eV per cell)
+        ccsd_t = pbe + sum(shift[z] for z in numbers)
+        for fidelity, energy in ((Fidelity.PBE, pbe), (Fidelity.CCSD_T, ccsd_t)):
+            samples.append(Sample(np.array(numbers), np.zeros((len(numbers), 3)), np.eye(3) * 4.0, fidelity, energy, key=key))
+    predictions = module.composition_linear_delta(samples, {"mg", "ca", "o2", "mgo"}, {"mgcao2", "cao"})
+    assert set(predictions) == {"mgcao2", "cao"}
+    for predicted, labelled in predictions.values():
+        assert predicted == pytest.approx(labelled, abs=1e-9)
+    broken = [s if not (s.key == "mgcao2" and s.fidelity == Fidelity.CCSD_T) else Sample(s.atomic_numbers, s.positions, s.cell, s.fidelity, s.energy_ev + 0.4, key=s.key) for s in samples]
+    predicted, labelled = module.composition_linear_delta(broken, {"mg", "ca", "o2", "mgo"}, {"mgcao2"})["mgcao2"]
+    assert labelled - predicted == pytest.approx(0.1)  # the test label is never fitted on: its 0.4 eV per cell stays an error
+    assert module.composition_linear_delta(samples, {"mg", "o2", "mgo"}, {"cao"}) == {}  # no Ca in the training set: no prediction
