@@ -134,6 +134,15 @@ class PolymorphRow:
     correlation_part: float
 
 
+def _paired_compounds(entries: list[PoolEntry]) -> dict[str, dict[Fidelity, PoolEntry]]:
+    """{member: {fidelity: entry}} of the compounds (no elements, no perturbed variants) with done PBE and CCSD(T) labels."""
+    labels: dict[str, dict[Fidelity, PoolEntry]] = {}
+    for entry in entries:
+        if entry.label.status == "done" and not entry.name.startswith("perturbed") and len(set(entry.crystal.species)) > 1:
+            labels.setdefault(entry.name, {})[entry.label.fidelity] = entry
+    return {n: by for n, by in labels.items() if {Fidelity.PBE, Fidelity.CCSD_T} <= set(by)}
+
+
 def polymorph_rows(entries: list[PoolEntry]) -> list[PolymorphRow]:
     """ΔE to the lowest CCSD(T) prototype of the same formula, for formulas with several prototypes.
 
@@ -141,11 +150,7 @@ def polymorph_rows(entries: list[PoolEntry]) -> list[PolymorphRow]:
     polymorphs. The CCSD(T) ΔE is split into HF and correlation (CCSD + (T)) parts from
     the label details (``e_hf_ev``, ``e_ccsd_corr_ev``, ``e_t_ev``, per cell).
     """
-    labels: dict[str, dict[Fidelity, PoolEntry]] = {}
-    for entry in entries:
-        if entry.label.status == "done" and not entry.name.startswith("perturbed") and len(set(entry.crystal.species)) > 1:
-            labels.setdefault(entry.name, {})[entry.label.fidelity] = entry
-    paired = {n: by for n, by in labels.items() if {Fidelity.PBE, Fidelity.CCSD_T} <= set(by)}
+    paired = _paired_compounds(entries)
     by_formula: dict[str, list[str]] = {}
     for name, by in paired.items():
         by_formula.setdefault(by[Fidelity.CCSD_T].crystal.reduced_formula, []).append(name)
@@ -195,11 +200,7 @@ def binary_reaction_rows(entries: list[PoolEntry]) -> list[ReactionRow]:
     fidelities are reported where all three members have them; the CCSD(T) ΔE is split
     into HF and correlation parts as in :func:`polymorph_rows`.
     """
-    labels: dict[str, dict[Fidelity, PoolEntry]] = {}
-    for entry in entries:
-        if entry.label.status == "done" and not entry.name.startswith("perturbed") and len(set(entry.crystal.species)) > 1:
-            labels.setdefault(entry.name, {})[entry.label.fidelity] = entry
-    paired = {n: by for n, by in labels.items() if {Fidelity.PBE, Fidelity.CCSD_T} <= set(by)}
+    paired = _paired_compounds(entries)
     binaries: dict[str, str] = {}  # reduced formula -> its lowest CCSD(T) member
     for name, by in paired.items():
         if len(set(by[Fidelity.CCSD_T].crystal.species)) == 2:

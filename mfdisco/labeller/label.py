@@ -152,6 +152,11 @@ def _compute(crystal: Crystal, cell, fidelity: Fidelity, settings: LabelSettings
     moment = float(cell.spin) if unrestricted else 0.0
     forces = None
     descriptors = None
+    # exact exchange (HF, hybrids) on Born-von Kármán k-points gets its Madelung term here; 0 otherwise
+    madelung_ha = supercell_madelung_energy(cell, settings, details.get("xc"))
+    if madelung_ha:
+        details["madelung_energy_ev"] = madelung_ha * HARTREE_TO_EV
+    mean_field_ha = float(mf.e_tot) + madelung_ha
     if fidelity is Fidelity.CCSD_T:
         if has_integer_occupations(mf):  # a smeared reference is refused by run_ccsd_t
             details["hf_stability"] = follow_instabilities(mf)
@@ -159,10 +164,7 @@ def _compute(crystal: Crystal, cell, fidelity: Fidelity, settings: LabelSettings
         n_frozen = frozen_orbitals(crystal, cell) if settings.frozen_core else 0
         multiple = supercell_multiple(crystal.num_sites, settings.correlation_supercell_atoms)
         if settings.correlation_at_gamma and (details["cost"]["n_kpts"] > 1 or multiple > 1):
-            madelung_ha = supercell_madelung_energy(cell, settings)  # 0 unless Born-von Kármán k-points
-            if madelung_ha:
-                details["madelung_energy_ev"] = madelung_ha * HARTREE_TO_EV
-            energies = _composite_ccsd_t(crystal, cell, settings, unrestricted, float(mf.e_tot) + madelung_ha, details)
+            energies = _composite_ccsd_t(crystal, cell, settings, unrestricted, mean_field_ha, details)
         else:
             energies = run_ccsd_t(mf, n_frozen, settings.max_cc_cycles)
         details.update({f"{key}_ev": value * HARTREE_TO_EV for key, value in energies.items() if key.startswith("e_")})
@@ -173,10 +175,7 @@ def _compute(crystal: Crystal, cell, fidelity: Fidelity, settings: LabelSettings
             return finish(status="failed", error=reason, converged=False, details=details, magnetic_moment=moment)
         energy_ha = energies["e_total"]
     else:
-        energy_ha = float(mf.e_tot)
-        if madelung_ha := supercell_madelung_energy(cell, settings, details["xc"]):  # hybrids on Born-von Kármán k-points
-            details["madelung_energy_ev"] = madelung_ha * HARTREE_TO_EV
-            energy_ha += madelung_ha
+        energy_ha = mean_field_ha
         if settings.forces and settings.multigrid:
             forces = _forces(mf, details)
         elif settings.forces:
