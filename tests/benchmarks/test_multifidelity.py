@@ -87,3 +87,56 @@ def test_composition_linear_delta_recovers_an_additive_shift_and_uses_only_train
     predicted, labelled = module.composition_linear_delta(broken, {"mg", "ca", "o2", "mgo"}, {"mgcao2"})["mgcao2"]
     assert labelled - predicted == pytest.approx(0.1)  # the test label is never fitted on: its 0.4 eV per cell stays an error
     assert module.composition_linear_delta(samples, {"mg", "o2", "mgo"}, {"cao"}) == {}  # no Ca in the training set: no prediction
+
+
+def test_training_samples_drop_the_references_only_at_the_fidelities_left_out_and_never_train_on_held_out_compounds() -> None:
+    from mfdisco.core import Fidelity
+    from mfdisco.validator.samples import Sample
+
+    module = _module()
+    structures = {"mg": [12], "o2": [8, 8], "mgo": [12, 8], "cao": [20, 8], "mgcao2": [12, 20, 8, 8], "zb-mgo": [12, 8], "p-mgo": [12, 8]}
+    samples = [
+        Sample(np.array(numbers), np.zeros((len(numbers), 3)), np.eye(3) * 4.0, fidelity, -1.0, key=key)
+        for key, numbers in structures.items()
+        for fidelity in (Fidelity.PBE, Fidelity.CCSD_T)
+    ]
+    split = module.CompoundSplit(frozenset({"cao"}), frozenset({"mgo"}), ("mgcao2", "zb-mgo", "p-mgo"))
+    elemental = {"mg", "o2"}
+
+    def labels(references_at: set, high_only: bool = False) -> set[tuple[str, str]]:
+        return {(s.key, s.fidelity.value) for s in module.training_samples(samples, split, 2, elemental, references_at, high_only)}
+
+    everything = labels(set(Fidelity))
+    assert not {key for key, _ in everything} & {"cao", "mgo"}  # test and validation compounds never trained on
+    assert ("p-mgo", "pbe") in everything and ("p-mgo", "ccsd_t") not in everything  # beyond the budget of 2: PBE only
+    assert {("mg", "ccsd_t"), ("o2", "ccsd_t"), ("mgcao2", "ccsd_t"), ("zb-mgo", "ccsd_t")} <= everything
+    without_ccsd_t_references = labels({Fidelity.PBE, Fidelity.SCAN, Fidelity.HSE06})
+    assert everything - without_ccsd_t_references == {("mg", "ccsd_t"), ("o2", "ccsd_t")}
+    assert labels(set(Fidelity), high_only=True) == {item for item in everything if item[1] == "ccsd_t"}
+
+
+def test_correction_on_the_pbe_label_cancels_the_pbe_heads_error() -> None:
+    """A network whose PBE and CCSD(T) heads share an error is scored on their difference alone."""
+    import mace  # noqa: F401  (before e3nn)
+
+    from mfdisco.core import Fidelity
+    from mfdisco.validator.config import PotentialConfig
+    from mfdisco.validator.ensemble import train_ensemble
+    from mfdisco.validator.samples import Sample
+
+    module = _module()
+    rng = np.random.default_rng(0)
+    samples = []
+    for index in range(4):
+        positions = np.array([[0.0, 0.0, 0.0], [1.1 + 0.05 * index, 0.0, 0.0]])
+        pbe = -2.0 - 0.1 * index + 0.01 * rng.normal()
+        for fidelity, energy in ((Fidelity.PBE, pbe), (Fidelity.CCSD_T, pbe - 0.4)):
+            samples.append(Sample(np.array([1, 1]), positions, np.eye(3) * 8.0, fidelity, energy, key=f"h2-{index}"))
+    config = PotentialConfig(epochs=2, ensemble_size=2, num_channels=4, dtype="float32", delta_to_pbe=True)
+    ensemble = train_ensemble(samples, config, progress=False)
+    errors = module.correction_errors_on_pbe_labels(ensemble, samples)
+    assert len(errors) == 4
+    predicted = ensemble.predict_samples([s for s in samples if s.fidelity == Fidelity.CCSD_T], [Fidelity.PBE, Fidelity.CCSD_T]).energy_per_atom
+    labelled = np.array([s.energy_ev / 2 for s in samples if s.fidelity == Fidelity.CCSD_T]) - np.array([s.energy_ev / 2 for s in samples if s.fidelity == Fidelity.PBE])
+    assert np.allclose(errors, np.abs(predicted[:, 1] - predicted[:, 0] - labelled))
+    assert module.correction_errors_on_pbe_labels(ensemble, [s for s in samples if s.fidelity == Fidelity.CCSD_T]) == []  # no PBE label: not scored
